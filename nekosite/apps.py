@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class NekositeConfig(AppConfig):
+    name = "nekosite"
+    verbose_name = "nekosite"
+
+    def ready(self) -> None:
+        from nekosite.lib import sqlite_regexp
+
+        sqlite_regexp.install()

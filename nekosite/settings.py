@@ -1,0 +1,363 @@
+"""nekosite settings: the one place that reads the environment.
+
+Every variable below is documented once, with its default, in README.md ("Settings") and in
+.env.example. Nothing else in the code base reads os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int | None) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# --- Mode -------------------------------------------------------------------------------------
+# PRODUCTION=true turns on the hardened mode: required secrets, HTTPS-only cookies, HSTS.
+PRODUCTION = env_bool("PRODUCTION", False)
+DEBUG = env_bool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when PRODUCTION is on.")
+
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+
+
+def _embedded_secret_key() -> str:
+    """A key generated once into var/ so sessions and signed links survive restarts."""
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # O_EXCL: when two processes race, the loser reads the winner's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY is required when PRODUCTION is on.")
+    SECRET_KEY = _embedded_secret_key()
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required when PRODUCTION is on.")
+
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
+
+# --- Applications -----------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_ratelimit",
+    "nekosite",
+    "accounts",
+    "catalog",
+    "uploads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "nekosite.lib.errors.JsonErrorMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "nekosite.urls"
+WSGI_APPLICATION = "nekosite.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "nekosite.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database and cache -----------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+if PRODUCTION and not DATABASE_URL:
+    raise ImproperlyConfigured("DATABASE_URL is required when PRODUCTION is on.")
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 15000)
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL or f"sqlite:///{VAR_DIR / 'nekosite.sqlite3'}",
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60) or 0,
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": DB_CONNECT_TIMEOUT,
+            "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+        }
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # WAL lets gunicorn's workers read while one writes.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "nekosite"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "nekosite",
+        }
+    }
+
+# django-ratelimit wants a shared cache. W001 is only about Django's own RedisCache, which is
+# shared; E003 fires for LocMemCache, which we accept deliberately for the embedded
+# single-process default (make dev) and the test suite. Production sets REDIS_URL.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# --- Passwords and sessions ---------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "catalog:gallery"
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = PRODUCTION and env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 31536000 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    # nginx terminates TLS and says so in X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Client IP: REMOTE_ADDR unless the peer is one of these proxies (then X-Forwarded-For).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
+# --- Static files and storage -----------------------------------------------------------------
+STATIC_URL = env_str("STATIC_URL", "/static/")
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+MEDIA_ROOT = VAR_DIR / "media"
+CATALOG_MEDIA_URL = env_str("CATALOG_MEDIA_URL", "/assets/")
+UPLOAD_URL = env_str("UPLOAD_URL", "/u/")
+# Absolute form of UPLOAD_URL, for the links the file-host API hands out.
+UPLOAD_BASE_URL = UPLOAD_URL if "://" in UPLOAD_URL else f"{SITE_URL}{UPLOAD_URL}"
+
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")
+S3_BUCKET = env_str("S3_BUCKET")
+S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL")
+S3_ACCESS_KEY = env_str("S3_ACCESS_KEY")
+S3_SECRET_KEY = env_str("S3_SECRET_KEY")
+S3_REGION = env_str("S3_REGION", "us-east-1")
+S3_PRESIGN_SECONDS = env_int("S3_PRESIGN_SECONDS", 300)
+
+
+def _storage(location: str) -> dict:
+    if STORAGE_BACKEND == "s3":
+        if not S3_BUCKET:
+            raise ImproperlyConfigured("S3_BUCKET is required when STORAGE_BACKEND=s3.")
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": S3_BUCKET,
+                "endpoint_url": S3_ENDPOINT_URL or None,
+                "access_key": S3_ACCESS_KEY or None,
+                "secret_key": S3_SECRET_KEY or None,
+                "region_name": S3_REGION,
+                "signature_version": "s3v4",
+                "location": location,
+                "file_overwrite": False,
+                "default_acl": None,
+                "querystring_expire": S3_PRESIGN_SECONDS,
+                "client_config": _s3_client_config(),
+            },
+        }
+    if STORAGE_BACKEND != "local":
+        raise ImproperlyConfigured("STORAGE_BACKEND must be 'local' or 's3'.")
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT / location), "base_url": None},
+    }
+
+
+def _s3_client_config():
+    from botocore.config import Config
+
+    return Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
+
+
+STORAGES = {
+    "default": _storage("default"),
+    "catalog": _storage("catalog"),
+    "uploads": _storage("uploads"),
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if env_bool("PLAIN_STATICFILES", False):
+    # The test suite has no collectstatic step.
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+# How files reach the client: "django" streams them, "x-accel" hands them to nginx,
+# "s3-redirect" answers with a short-lived presigned URL (S3 only).
+FILE_SERVING = env_str("FILE_SERVING", "django")
+X_ACCEL_PREFIX = env_str("X_ACCEL_PREFIX", "/_protected/")
+
+# --- File host (seed 004) ---------------------------------------------------------------------
+INVITE_ONLY = env_bool("INVITE_ONLY", False)
+ADMIN_REGISTRATION = env_bool("ADMIN_REGISTRATION", False)
+ADMIN_KEY = env_str("ADMIN_KEY")
+MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 100)
+UPLOAD_QUOTA_BYTES = env_int("UPLOAD_QUOTA_BYTES", None)
+UPLOAD_QUOTA_FILES = env_int("UPLOAD_QUOTA_FILES", None)
+BLOCKED_UPLOAD_EXTENSIONS = [
+    e.lower().lstrip(".") for e in env_list("BLOCKED_UPLOAD_EXTENSIONS", [])
+]
+# Uploads stream to a temporary file, never into memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+
+# --- Catalog API (seeds 001, 002) -------------------------------------------------------------
+API_VERSION = "v1.4.2"
+# Secret used to derive tokens from their stored nonce; defaults to SECRET_KEY.
+TOKEN_SECRET = env_str("TOKEN_SECRET") or SECRET_KEY
+# Pillow refuses images with more pixels than this (decompression bombs).
+MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 64_000_000)
+
+# --- Rate limits (seeds 000, 001, 003) --------------------------------------------------------
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+RATELIMIT_ANON_RATE = env_str("RATELIMIT_ANON_RATE", "1/s")
+RATELIMIT_TOKEN_RATE = env_str("RATELIMIT_TOKEN_RATE", "5/s")
+RATELIMIT_AUTH_RATE = env_str("RATELIMIT_AUTH_RATE", "10/m")
+RATELIMIT_UPLOAD_RATE = env_str("RATELIMIT_UPLOAD_RATE", "2/s")
+RATELIMIT_MAX_DELAY_MS = env_int("RATELIMIT_MAX_DELAY_MS", 200)
+RATELIMIT_BLOCK_AFTER = env_int("RATELIMIT_BLOCK_AFTER", 10)
+RATELIMIT_BLOCK_SECONDS = env_int("RATELIMIT_BLOCK_SECONDS", 3600)
+
+# --- DRF and OpenAPI --------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "nekosite.lib.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "nekosite API",
+    "DESCRIPTION": "Nekos API v1 catalog (/api/v1/) and nekos.cafe file host (/api/).",
+    "VERSION": API_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Misc -------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

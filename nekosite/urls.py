@@ -1,0 +1,30 @@
+"""URL map (../shared/PRODUCT.md). Wiring only: every view lives in its app."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from nekosite import views
+
+
+def _prefix(url: str) -> str:
+    """'/u/' -> 'u/' for path(); only a local path prefix is routed here."""
+    return url.lstrip("/")
+
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1", include("catalog.api.urls")),
+    path("api/", include("uploads.api.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("dashboard/", include("accounts.dashboard_urls")),
+    path("dashboard/files/", include("uploads.dashboard_urls")),
+    path(_prefix(settings.CATALOG_MEDIA_URL), include("catalog.media_urls")),
+    path("", include("catalog.urls")),
+]
+if settings.UPLOAD_URL.startswith("/"):
+    urlpatterns.insert(0, path(_prefix(settings.UPLOAD_URL), include("uploads.serve_urls")))
