@@ -1,0 +1,210 @@
+"""Serving stored files safely: conditional requests, ranges, and no script on our origin.
+
+Used for catalog images (/assets/) and uploaded files (UPLOAD_URL). Three ways to hand the bytes
+over, chosen by settings.FILE_SERVING: "django" streams them, "x-accel" lets nginx send them
+(X-Accel-Redirect), "s3-redirect" redirects to a short-lived presigned URL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO
+
+from django.conf import settings
+from django.core.files.storage import Storage
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.utils.http import http_date, parse_http_date_safe, quote_etag
+
+# Types a browser shows without running anything of ours. Everything else (HTML, SVG, XML,
+# JavaScript, unknown) is sent as an attachment inside a CSP sandbox.
+INLINE_SAFE_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/avif",
+        "image/bmp",
+        "image/x-icon",
+        "application/pdf",
+        "text/plain",
+    }
+)
+SANDBOX_CSP = (
+    "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
+)
+CHUNK_SIZE = 256 * 1024
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def is_inline_safe(content_type: str) -> bool:
+    base = content_type.split(";", 1)[0].strip().lower()
+    return base in INLINE_SAFE_TYPES or base.startswith(("video/", "audio/"))
+
+
+def _content_disposition(kind: str, filename: str | None) -> str:
+    if not filename:
+        return kind
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)[:200]
+    return f'{kind}; filename="{ascii_name}"'
+
+
+def _not_modified(request: HttpRequest, etag: str | None, last_modified: datetime | None) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None and etag:
+        candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return quote_etag(etag) in candidates or "*" in candidates
+    if_modified_since = request.headers.get("If-Modified-Since")
+    if if_modified_since and last_modified is not None:
+        since = parse_http_date_safe(if_modified_since)
+        return since is not None and int(last_modified.timestamp()) <= since
+    return False
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
+    """(start, end inclusive) for one satisfiable range; None = ignore; False = unsatisfiable."""
+    match = _RANGE_RE.match(header.strip())
+    if not match:
+        return None  # multiple or malformed ranges: send the whole file (RFC 9110 allows it)
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":
+        length = int(last)
+        if length == 0:
+            return False
+        return max(size - length, 0), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if start >= size or end < start:
+        return False
+    return start, min(end, size - 1)
+
+
+def _iter_file(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
+    try:
+        handle.seek(start)
+        remaining = length
+        while remaining > 0:
+            chunk = handle.read(min(CHUNK_SIZE, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
+
+
+def _apply_headers(
+    response: HttpResponse,
+    *,
+    content_type: str,
+    etag: str | None,
+    last_modified: datetime | None,
+    inline: bool,
+    download_name: str | None,
+    cache_control: str,
+) -> HttpResponse:
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = cache_control
+    if etag:
+        response["ETag"] = quote_etag(etag)
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified.timestamp())
+    if inline:
+        response["Content-Disposition"] = _content_disposition("inline", download_name)
+    else:
+        response["Content-Disposition"] = _content_disposition("attachment", download_name)
+        response["Content-Security-Policy"] = SANDBOX_CSP
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def stored_file_response(
+    request: HttpRequest,
+    *,
+    storage: Storage,
+    name: str,
+    content_type: str,
+    size: int,
+    etag: str | None = None,
+    last_modified: datetime | None = None,
+    download_name: str | None = None,
+    cache_control: str = "public, max-age=31536000, immutable",
+) -> HttpResponse:
+    """A response for the stored object `name`, with the safe-serving headers in every mode."""
+    inline = is_inline_safe(content_type)
+    served_type = content_type if inline else "application/octet-stream"
+    if served_type.startswith("text/plain") and "charset" not in served_type:
+        served_type = "text/plain; charset=utf-8"
+    headers = {
+        "content_type": served_type,
+        "etag": etag,
+        "last_modified": last_modified,
+        "inline": inline,
+        "download_name": download_name,
+        "cache_control": cache_control,
+    }
+
+    if _not_modified(request, etag, last_modified):
+        return _apply_headers(HttpResponse(status=304), **headers)
+
+    mode = settings.FILE_SERVING
+    if mode == "s3-redirect" and hasattr(storage, "bucket_name"):
+        disposition = _content_disposition("inline" if inline else "attachment", download_name)
+        url = storage.url(
+            name,
+            parameters={
+                "ResponseContentType": served_type,
+                "ResponseContentDisposition": disposition,
+            },
+            expire=settings.S3_PRESIGN_SECONDS,
+        )
+        response = HttpResponseRedirect(url)
+        response["Cache-Control"] = "private, max-age=60"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    if mode == "x-accel":
+        location = getattr(storage, "location", "")
+        internal = settings.X_ACCEL_PREFIX + _relative_location(location) + name
+        response = HttpResponse(content_type=served_type)
+        response["X-Accel-Redirect"] = internal
+        # nginx answers Range and conditional requests itself for X-Accel-Redirect.
+        return _apply_headers(response, **headers)
+
+    response: HttpResponse
+    range_header = request.headers.get("Range")
+    byte_range = _parse_range(range_header, size) if range_header and size > 0 else None
+    if byte_range is False:
+        response = HttpResponse(status=416, content_type=served_type)
+        response["Content-Range"] = f"bytes */{size}"
+        return _apply_headers(response, **headers)
+
+    handle = storage.open(name, "rb")
+    if byte_range:
+        start, end = byte_range
+        response = StreamingHttpResponse(
+            _iter_file(handle, start, end - start + 1), status=206, content_type=served_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    else:
+        response = StreamingHttpResponse(_iter_file(handle, 0, size), content_type=served_type)
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    if request.method == "HEAD":
+        response.streaming_content = iter(())
+        handle.close()
+    return _apply_headers(response, **headers)
+
+
+def _relative_location(location: str) -> str:
+    """The storage's folder below MEDIA_ROOT (local) or its key prefix (S3), with a slash."""
+    root = str(settings.MEDIA_ROOT)
+    if location.startswith(root):
+        location = location[len(root) :]
+    location = location.strip("/")
+    return f"{location}/" if location else ""
