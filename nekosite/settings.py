@@ -188,7 +188,7 @@ else:
 # shared; E003 fires for LocMemCache, which we accept deliberately for the embedded
 # single-process default (make dev) and the test suite. Production sets REDIS_URL.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
-if not REDIS_URL:
+if not REDIS_URL and not PRODUCTION:
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 # --- Passwords and sessions ---------------------------------------------------------------------
@@ -233,6 +233,9 @@ CATALOG_MEDIA_URL = env_str("CATALOG_MEDIA_URL", "/assets/")
 UPLOAD_URL = env_str("UPLOAD_URL", "/u/")
 # Absolute form of UPLOAD_URL, for the links the file-host API hands out.
 UPLOAD_BASE_URL = UPLOAD_URL if "://" in UPLOAD_URL else f"{SITE_URL}{UPLOAD_URL}"
+# Where the app itself serves uploads. With a separate upload origin (UPLOAD_URL absolute), nginx
+# maps that origin's "/" onto this path (deploy/nginx/nekosite.conf).
+UPLOAD_SERVE_PATH = UPLOAD_URL if UPLOAD_URL.startswith("/") else "/u/"
 
 STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")
 S3_BUCKET = env_str("S3_BUCKET")
@@ -356,8 +359,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "nekosite.lib.jsonlog.JsonFormatter"},
     },
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": env_str("LOG_FORMAT", "json" if PRODUCTION else "line"),
+        }
+    },
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }

@@ -26,5 +26,4 @@ urlpatterns = [
     path(_prefix(settings.CATALOG_MEDIA_URL), include("catalog.media_urls")),
     path("", include("catalog.urls")),
 ]
-if settings.UPLOAD_URL.startswith("/"):
-    urlpatterns.insert(0, path(_prefix(settings.UPLOAD_URL), include("uploads.serve_urls")))
+urlpatterns.insert(0, path(_prefix(settings.UPLOAD_SERVE_PATH), include("uploads.serve_urls")))

@@ -112,7 +112,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 def json_error_prefixes() -> tuple[str, ...]:
     """URL prefixes whose errors are JSON rather than HTML pages."""
     prefixes = ["/api/", "/healthz"]
-    for url in (settings.UPLOAD_URL, settings.CATALOG_MEDIA_URL):
+    for url in (settings.UPLOAD_SERVE_PATH, settings.CATALOG_MEDIA_URL):
         if url.startswith("/"):
             prefixes.append(url)
     return tuple(prefixes)
