@@ -12,6 +12,7 @@ import tempfile
 
 _VAR_DIR = tempfile.mkdtemp(prefix="nekosite-test-")
 os.environ["VAR_DIR"] = _VAR_DIR
+os.makedirs(os.path.join(_VAR_DIR, "static"), exist_ok=True)
 os.environ.setdefault("PLAIN_STATICFILES", "true")
 os.environ.setdefault("RATELIMIT_ENABLE", "false")
 # Playwright's sync API runs an event loop in the test thread.
