@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn nekosite.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
-		--timeout 120 --access-logfile -
+		--timeout 120 --no-control-socket --access-logfile -
 
 dev: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput

@@ -1,0 +1,189 @@
+"""Real servers for integration tests: gunicorn app servers behind nginx, on loopback.
+
+These run against PostgreSQL (DATABASE_URL) and Redis (REDIS_URL); without them they skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.integration)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def database_url() -> str:
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def require_postgres_and_redis() -> None:
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip("integration tests need DATABASE_URL (PostgreSQL) and REDIS_URL")
+
+
+@dataclass
+class Stack:
+    """Two gunicorn app servers and nginx in front of them."""
+
+    url: str
+    app_urls: list[str]
+    env: dict[str, str]
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            proc.terminate()
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+NGINX_CONF = """
+user root;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    upstream nekosite_app {{ {upstreams} keepalive 8; }}
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size {max_mb}m;
+        location /static/ {{ alias {var}/static/; }}
+        location /_protected/ {{ internal; alias {var}/media/; }}
+        location / {{
+            proxy_pass http://nekosite_app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
+    }}
+}}
+"""
+
+
+@pytest.fixture
+def stack_factory(
+    tmp_path: Path, require_postgres_and_redis: None, transactional_db: None
+) -> Iterator[Callable[..., Stack]]:
+    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+        pytest.skip("nginx is missing: apt-get install -y nginx")
+    stacks: list[Stack] = []
+
+    def _start(**extra_env: str) -> Stack:
+        var = Path(os.environ["VAR_DIR"])
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "FILE_SERVING": "x-accel",
+            "TRUSTED_PROXIES": "127.0.0.1",
+            **extra_env,
+        }
+        env.pop("PLAIN_STATICFILES", None)
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT, env=env, check=True, timeout=120,
+        )  # fmt: skip
+        ports = [free_port(), free_port()]
+        nginx_port = free_port()
+        env["SITE_URL"] = f"http://127.0.0.1:{nginx_port}"
+        stack = Stack(
+            url=env["SITE_URL"],
+            app_urls=[f"http://127.0.0.1:{p}" for p in ports],
+            env=env,
+        )
+        stacks.append(stack)
+        for port in ports:
+            stack.processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "nekosite.wsgi:application",
+                        "-w",
+                        "2",
+                        "-b",
+                        f"127.0.0.1:{port}",
+                        "--timeout",
+                        "60",
+                        "--no-control-socket",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                )
+            )
+        prefix = tmp_path / f"nginx-{nginx_port}"
+        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (prefix / sub).mkdir(parents=True, exist_ok=True)
+        conf = prefix / "nginx.conf"
+        conf.write_text(
+            NGINX_CONF.format(
+                prefix=prefix,
+                port=nginx_port,
+                var=var,
+                max_mb=env.get("MAX_UPLOAD_MB", "100"),
+                upstreams=" ".join(f"server 127.0.0.1:{p};" for p in ports),
+            )
+        )
+        stack.processes.append(
+            subprocess.Popen(["nginx", "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"])
+        )
+        for url in [*stack.app_urls, stack.url]:
+            wait_for(f"{url}/healthz")
+        return stack
+
+    yield _start
+    for stack in stacks:
+        stack.stop()

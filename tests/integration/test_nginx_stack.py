@@ -1,0 +1,110 @@
+"""nginx in front of two gunicorn app servers, PostgreSQL and Redis, checked end to end."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.integration.http import request, signup_and_token, upload
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e5273ea90000000049454e44ae426082"
+)
+
+
+def test_catalog_api_healthz_and_static_files_through_nginx(stack_factory: Callable) -> None:
+    stack = stack_factory()
+    assert request("GET", f"{stack.url}/healthz").json()["data"] == {
+        "database": "ok",
+        "cache": "ok",
+    }
+    index = request("GET", f"{stack.url}/api/v1/")
+    assert index.status == 200 and index.json()["success"] is True
+    css = request("GET", f"{stack.url}/static/css/site.css")
+    assert css.status == 200 and b"--accent" in css.body
+    # nginx served it itself: gunicorn would have added whitenoise's headers.
+    assert css.headers.get("Server", "").startswith("nginx")
+
+
+def test_upload_and_download_through_x_accel_redirect(stack_factory: Callable) -> None:
+    stack = stack_factory()
+    token = signup_and_token(stack.url, "nginxuser", "a-long-Passw0rd!")
+    content = os.urandom(300_000)
+    reply = upload(stack.url, token, "data.bin", content, "application/octet-stream")
+    assert reply.status == 200, reply.body
+    url = reply.json()["url"]
+    assert url.startswith(f"{stack.url}/u/")
+    download = request("GET", url)
+    assert download.status == 200
+    assert hashlib.sha256(download.body).digest() == hashlib.sha256(content).digest()
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert "X-Accel-Redirect" not in download.headers  # consumed by nginx
+
+    page = upload(stack.url, token, "evil.html", b"<script>alert(1)</script>", "text/html")
+    served = request("GET", page.json()["url"])
+    assert served.status == 200
+    assert served.headers["Content-Disposition"].startswith("attachment")
+    assert served.headers["Content-Security-Policy"].startswith("sandbox")
+
+    image = upload(stack.url, token, "dot.png", PNG_1PX, "image/png")
+    shown = request("GET", image.json()["url"])
+    assert shown.headers["Content-Type"] == "image/png"
+    assert shown.headers["Content-Disposition"].startswith("inline")
+
+
+def test_rate_limit_is_shared_by_both_app_servers(stack_factory: Callable) -> None:
+    stack = stack_factory(RATELIMIT_ENABLE="true", RATELIMIT_ANON_RATE="6/m")
+    statuses = [request("GET", f"{stack.app_urls[i % 2]}/api/v1/stats").status for i in range(12)]
+    # Both servers count in one Redis: 6 pass in the minute, whichever server got them.
+    assert statuses.count(200) <= 6
+    assert statuses.count(429) >= 6
+
+
+def test_oversize_upload_is_refused_by_nginx_before_the_app(stack_factory: Callable) -> None:
+    stack = stack_factory(MAX_UPLOAD_MB="1")
+    token = signup_and_token(stack.url, "bigfiles", "a-long-Passw0rd!")
+    reply = upload(
+        stack.url, token, "big.bin", b"\0" * (2 * 1024 * 1024), "application/octet-stream"
+    )
+    assert reply.status == 413
+
+
+def test_postgres_backup_and_restore_round_trip(stack_factory: Callable, tmp_path: Path) -> None:
+    """The README's backup recipe (pg_dump -Fc / pg_restore, tar of VAR_DIR/media), tried once."""
+    if not shutil.which("pg_dump"):
+        pytest.skip("pg_dump missing")
+    stack = stack_factory()
+    token = signup_and_token(stack.url, "backupuser", "a-long-Passw0rd!")
+    content = b"backup me " * 1000
+    url = upload(stack.url, token, "keep.txt", content, "text/plain").json()["url"]
+    db = connection.settings_dict
+    dump = tmp_path / "nekosite.dump"
+    base = ["-h", db["HOST"] or "127.0.0.1", "-U", db["USER"] or "postgres"]
+    subprocess.run(["pg_dump", *base, "-Fc", "-f", str(dump), db["NAME"]], check=True)
+    media = Path(os.environ["VAR_DIR"]) / "media"
+    archive = shutil.make_archive(str(tmp_path / "media"), "gztar", media)
+
+    restored = f"{db['NAME']}_restored_{int(time.time())}"
+    subprocess.run(["createdb", *base, restored], check=True)
+    try:
+        subprocess.run(["pg_restore", *base, "--no-owner", "-d", restored, str(dump)], check=True)
+        count = subprocess.run(
+            ["psql", *base, "-tAc", "SELECT count(*) FROM uploads_upload", restored],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
+        assert count == "1"
+    finally:
+        subprocess.run(["dropdb", *base, "--if-exists", restored], check=False)
+    target = tmp_path / "restored-media"
+    shutil.unpack_archive(archive, target)
+    name = url.rsplit("/", 1)[1]
+    assert (target / "uploads" / name).read_bytes() == content
