@@ -20,3 +20,5 @@ max_requests_jitter = 500
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1")
+# Several app servers run on one host (one systemd instance per port): no shared control socket.
+control_socket_disable = True
