@@ -115,7 +115,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "nekosite.urls"
+# bench/ swaps in a URL map with baseline views (bench/urls.py).
+ROOT_URLCONF = env_str("ROOT_URLCONF", "nekosite.urls")
 WSGI_APPLICATION = "nekosite.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
