@@ -75,6 +75,15 @@ def _pillow_type(handle: IO[bytes]) -> str | None:
     return None
 
 
+def _is_mpeg_frame(head: bytes) -> bool:
+    """An MPEG audio frame header: 11 sync bits, no reserved version, layer, rate or bitrate."""
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer = (head[1] >> 3) & 0b11, (head[1] >> 1) & 0b11
+    bitrate, sample_rate = head[2] >> 4, (head[2] >> 2) & 0b11
+    return version != 0b01 and layer != 0b00 and bitrate != 0b1111 and sample_rate != 0b11
+
+
 def _magic_type(head: bytes) -> str | None:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
@@ -95,7 +104,7 @@ def _magic_type(head: bytes) -> str | None:
         return "audio/wav"
     if head.startswith(b"fLaC"):
         return "audio/flac"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+    if head.startswith(b"ID3") or _is_mpeg_frame(head):
         return "audio/mpeg"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         return "application/zip"

@@ -162,9 +162,7 @@ def test_invite_only_signup_with_unknown_key_is_refused(client: Client, settings
     assert not User.objects.exists()
 
 
-def test_invite_only_refused_password_does_not_burn_the_key(
-    client: Client, settings: Any
-) -> None:
+def test_invite_only_refused_password_does_not_burn_the_key(client: Client, settings: Any) -> None:
     settings.INVITE_ONLY = True
     (key,) = regkey_generate(created_by=None)
     response = client.post(
@@ -206,9 +204,7 @@ def test_user_delete_keeps_other_users_files(
     assert Upload.objects.filter(owner=other_user).count() == 1 and len(storage_names()) == 1
 
 
-def test_user_delete_wrong_password_is_401_and_deletes_nothing(
-    client: Client, owner: User
-) -> None:
+def test_user_delete_wrong_password_is_401_and_deletes_nothing(client: Client, owner: User) -> None:
     response = client.post("/api/user/delete", HTTP_USERNAME="moptop", HTTP_PASSWORD="nope")
     assert_envelope(response, 401)
     assert User.objects.filter(username="moptop").exists()
