@@ -29,9 +29,14 @@
     r.bar.remove();
   }
 
-  function upload(file) {
-    var r = row(file.name);
-    if (file.size > maxBytes) { fail(r, "Too large: the limit is " + (maxBytes / 1048576) + " MB."); return; }
+  // Files go one after another: each bar is shown at once, the server (and its upload rate
+  // limit) sees one request at a time.
+  function upload(file, r, done) {
+    if (file.size > maxBytes) {
+      fail(r, "Too large: the limit is " + (maxBytes / 1048576) + " MB.");
+      done();
+      return;
+    }
     var data = new FormData();
     data.append("uploadFile", file, file.name);
     var xhr = new XMLHttpRequest();
@@ -56,12 +61,21 @@
         if (xhr.status === 415) why = "File type refused: " + why;
         fail(r, why);
       }
+      done();
     });
-    xhr.addEventListener("error", function () { fail(r, "Network error."); });
+    xhr.addEventListener("error", function () { fail(r, "Network error."); done(); });
     xhr.send(data);
   }
 
-  function send(files) { Array.prototype.forEach.call(files, upload); }
+  function send(files) {
+    var queue = Array.prototype.map.call(files, function (file) {
+      return { file: file, row: row(file.name) };
+    });
+    (function next() {
+      var item = queue.shift();
+      if (item) upload(item.file, item.row, next);
+    })();
+  }
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
