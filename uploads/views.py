@@ -6,10 +6,12 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login
+from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import bruteforce
@@ -22,6 +24,7 @@ from uploads.storage import upload_storage
 from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
 
 FILES_URL = "uploads_dashboard:files"
+PAGE_SIZE = 50
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -80,6 +83,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
                 form.add_error("password", "The password is not correct.")
             else:
                 count = services.user_delete_with_files(user=user)
+                logout(request)
                 messages.success(request, f"Your account and {count} file(s) have been deleted.")
                 return redirect("/")
     return render(request, "uploads/delete_account.html", {"form": form})
@@ -90,7 +94,9 @@ def _files_context(request: HttpRequest, form: UploadForm | None = None) -> dict
     _, token = services.filehost_token_for(user=request.user)
     used_bytes, used_files = selectors.upload_usage(user=request.user)
     return {
-        "uploads": selectors.upload_list_for_user(user=request.user),
+        "uploads": Paginator(selectors.upload_list_for_user(user=request.user), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        ),
         "form": form or UploadForm(),
         "token": token,
         "used_bytes": used_bytes,
@@ -102,18 +108,31 @@ def _files_context(request: HttpRequest, form: UploadForm | None = None) -> dict
     }
 
 
+@csrf_exempt
 @login_required
 @require_http_methods(["GET", "POST"])
 def files(request: HttpRequest) -> HttpResponse:
-    """The uploader's files. POST is the no-JavaScript upload (the script talks to the API)."""
+    """The uploader's files. POST is the no-JavaScript upload (the script talks to the API).
+
+    CSRF is checked by the inner view: the CSRF middleware would otherwise parse the multipart
+    body with Django's unlimited handler before the size limit is in place (Django docs,
+    "Modifying upload handlers on the fly").
+    """
     if request.method == "POST":
         try:
             reject_oversized_content_length(request)
             install_limited_handler(request)
-            chosen = request.FILES.getlist("files")
+            request.POST  # noqa: B018 - parse now, under the limit
         except ApiError as exc:
             messages.error(request, exc.message)
             return redirect(FILES_URL)
+    return _files(request)
+
+
+@csrf_protect
+def _files(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        chosen = request.FILES.getlist("files")
         if not chosen:
             messages.error(request, "Choose at least one file to upload.")
         for upload in chosen:

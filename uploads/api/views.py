@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from accounts import bruteforce
 from accounts.authentication import filehost_token
-from accounts.models import User
+from accounts.models import Token, User
 from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError
 from uploads import selectors, services
@@ -40,13 +40,17 @@ def _header(request: Request, name: str) -> str:
     return value
 
 
-def _authenticated_user(request: Request) -> User:
+def _authenticated_token(request: Request) -> Token:
     sent, token = filehost_token(request)
     if not sent:
         raise ApiError("The token header is required.", 400)
     if token is None:
         raise ApiError("This token is not valid.", 401)
-    return token.user
+    return token
+
+
+def _authenticated_user(request: Request) -> User:
+    return _authenticated_token(request).user
 
 
 def _staff_user(request: Request) -> User:
@@ -217,9 +221,7 @@ class TokenRegenView(APIView):
         responses={**_text('"Token has been regenerated!"'), **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        _authenticated_user(request)
-        _, token = filehost_token(request)
-        token_regenerate(token=token)
+        token_regenerate(token=_authenticated_token(request))
         return wire.text(wire.TOKEN_REGENERATED)
 
 

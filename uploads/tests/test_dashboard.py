@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -227,3 +228,40 @@ def test_posting_exactly_as_the_sxcu_describes_works(logged_in: Client, settings
     # ShareX reads {json:url}: the "url" key of the JSON answer.
     url = response.json()["url"]
     assert url.startswith(settings.UPLOAD_BASE_URL) and url.endswith(".png")
+
+
+def test_form_upload_with_csrf_token_works_and_limit_applies_before_csrf_parsing(
+    owner: User, settings: Any
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    client.get("/dashboard/files/")
+    token = client.cookies["csrftoken"].value
+    ok = client.post(
+        "/dashboard/files/", {"files": [named(b"fine", "a.txt")], "csrfmiddlewaretoken": token}
+    )
+    assert ok.status_code == 302 and Upload.objects.count() == 1
+    settings.MAX_UPLOAD_MB = 1
+    big = client.post(
+        "/dashboard/files/",
+        {"files": [named(b"a" * (1024 * 1024 + 5), "big.txt")], "csrfmiddlewaretoken": token},
+        follow=True,
+    )
+    assert any("upload limit" in text for text in messages_of(big))
+    assert Upload.objects.count() == 1 and len(storage_names()) == 1
+    assert list(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir()) == []
+
+
+def test_files_page_paginates(logged_in: Client, owner: User) -> None:
+    from uploads.services import upload_create
+
+    for index in range(51):
+        upload_create(owner=owner, file=named(b"x", f"{index}.txt"), client_name="x.txt", size=1)
+    first = logged_in.get("/dashboard/files/")
+    assert b"Page 1 of 2" in first.content
+    assert logged_in.get("/dashboard/files/?page=2").status_code == 200
+
+
+def test_delete_account_logs_out(logged_in: Client) -> None:
+    logged_in.post("/accounts/delete/", {"password": PASSWORD, "confirm": "on"})
+    assert "_auth_user_id" not in logged_in.session
