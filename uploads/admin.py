@@ -24,7 +24,6 @@ class UploadAdmin(admin.ModelAdmin):
     search_fields = ("=name", "=owner__username")
     search_help_text = "Exact file name (e.g. ksjOX5O.png) or exact owner username."
     date_hierarchy = "created_at"
-    raw_id_fields = ("owner",)
     readonly_fields = (
         "preview",
         "name",
@@ -51,7 +50,7 @@ class UploadAdmin(admin.ModelAdmin):
     @admin.display(description="Preview")
     def preview(self, obj: Upload) -> str:
         url = settings.UPLOAD_BASE_URL + obj.name
-        if obj.content_type.startswith("image/"):
+        if obj.is_previewable_image:
             return format_html(
                 '<a href="{}"><img src="{}" alt="{}" style="max-width:320px;max-height:320px"></a>',
                 url,
@@ -127,7 +126,7 @@ class RegistrationKeyAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def generate_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_change_permission(request):
+        if not request.user.has_perm("uploads.add_registrationkey"):
             return HttpResponseRedirect(reverse("admin:index"))
         form = GenerateKeysForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

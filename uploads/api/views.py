@@ -37,7 +37,15 @@ def _header(request: Request, name: str) -> str:
     value = request.headers.get(name)
     if value is None or value == "":
         raise ApiError(f"The {name} header is required.", 400)
-    return value
+    return _utf8(value)
+
+
+def _utf8(value: str) -> str:
+    """WSGI hands header bytes over as latin-1; clients send UTF-8 (e.g. non-ASCII passwords)."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def _authenticated_token(request: Request) -> Token:
@@ -166,7 +174,7 @@ class UserSignupView(APIView):
         services.user_signup(
             username=_header(request, "username"),
             password=_header(request, "password"),
-            regkey=request.headers.get("regkey"),
+            regkey=_utf8(request.headers.get("regkey") or ""),
         )
         return wire.text(wire.SUCCESS)
 
@@ -406,7 +414,7 @@ def _query(request: Request) -> str:
     query = request.headers.get("query")
     if query is None:
         raise ApiError("The query header is required.", 400)
-    return query
+    return _utf8(query)
 
 
 class AdminDeleteFileView(APIView):

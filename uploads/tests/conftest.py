@@ -32,6 +32,8 @@ def uploads_storage(settings: Any, tmp_path: Path) -> Path:
     temp = tmp_path / "upload-tmp"
     temp.mkdir()
     settings.FILE_UPLOAD_TEMP_DIR = str(temp)
+    # Argon2 is deliberately slow; these tests are about the file host, not hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return location
 
 

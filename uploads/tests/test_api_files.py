@@ -315,3 +315,20 @@ def test_limited_handler_deletes_its_temp_file_on_overflow(settings: Any) -> Non
     with pytest.raises(FileTooLarge):
         handler.receive_data_chunk(b"a", 1024 * 1024)
     assert not temp_path.exists()
+
+
+def test_malformed_multipart_is_400(client: Client, owner_token: str) -> None:
+    response = client.generic(
+        "POST",
+        "/api/files/upload",
+        b"--nope\r\ngarbage",
+        content_type="multipart/form-data",
+        HTTP_TOKEN=owner_token,
+    )
+    assert_envelope(response, 400)
+    assert storage_names() == []
+
+
+def test_svg_upload_is_not_previewed_as_an_image(owner_token: str, upload_file: Any) -> None:
+    name = stored_name(upload_file(owner_token, b"<svg></svg>", "x.svg"))
+    assert not Upload.objects.get(name=name).is_previewable_image

@@ -270,3 +270,11 @@ def test_passreset_weak_new_password_is_400(client: Client, owner: User) -> None
     assert_envelope(response, 400)
     owner.refresh_from_db()
     assert owner.check_password(PASSWORD)
+
+
+def test_non_ascii_password_in_header_works_like_in_the_login_form(client: Client) -> None:
+    password = "pässwörd-ねこ-long-enough"
+    raw = password.encode("utf-8").decode("latin-1")  # what WSGI hands over for UTF-8 bytes
+    response = client.post("/api/user/signup", HTTP_USERNAME="ünicode", HTTP_PASSWORD=raw)
+    assert response.content == b"Success!"
+    assert User.objects.get(username="ünicode").check_password(password)
