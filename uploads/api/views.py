@@ -27,6 +27,7 @@ from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError
 from uploads import selectors, services
 from uploads.api import wire
+from uploads.errors import InvalidAdminKey
 from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
 
 UPLOAD_FIELD = "uploadFile"
@@ -68,12 +69,12 @@ def _staff_user(request: Request) -> User:
     return user
 
 
-def _password_user(request: Request) -> User:
-    """The user named in the username/password headers, with brute-force protection."""
-    username = _header(request, "username")
-    password = _header(request, "password")
+ADMIN_KEY_SUBJECT = "\x00admin-signup"  # not a valid username, so never shared with one
+
+
+def _check_bruteforce(request: Request, subject: str) -> None:
     try:
-        bruteforce.check(request, username)
+        bruteforce.check(request, subject)
     except bruteforce.TooManyAttempts as exc:
         raise ApiError(
             exc.message,
@@ -81,6 +82,13 @@ def _password_user(request: Request) -> User:
             headers={"Retry-After": str(exc.retry_after)},
             extra={"retry_after": exc.retry_after * 1000},
         ) from exc
+
+
+def _password_user(request: Request) -> User:
+    """The user named in the username/password headers, with brute-force protection."""
+    username = _header(request, "username")
+    password = _header(request, "password")
+    _check_bruteforce(request, username)
     user = authenticate(request._request, username=username, password=password)
     if user is None:
         bruteforce.record_failure(request, username)
@@ -318,11 +326,16 @@ class AdminSignupView(APIView):
         responses={**_text('"Success!"'), **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        services.admin_signup(
-            username=_header(request, "username"),
-            password=_header(request, "password"),
-            adminkey=_header(request, "adminkey"),
-        )
+        username = _header(request, "username")
+        password = _header(request, "password")
+        adminkey = _header(request, "adminkey")
+        # Guessing the admin key is throttled like guessing a password.
+        _check_bruteforce(request, ADMIN_KEY_SUBJECT)
+        try:
+            services.admin_signup(username=username, password=password, adminkey=adminkey)
+        except InvalidAdminKey:
+            bruteforce.record_failure(request, ADMIN_KEY_SUBJECT)
+            raise
         return wire.text(wire.SUCCESS)
 
 

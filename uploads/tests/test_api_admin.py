@@ -235,3 +235,21 @@ def test_admin_delete_user_by_non_staff_is_403(
 
 def test_admin_delete_user_missing_username_is_400(client: Client, staff_token: str) -> None:
     assert_envelope(client.post("/api/admin/delete/user", HTTP_TOKEN=staff_token), 400)
+
+
+def test_guessing_the_admin_key_is_throttled(
+    client: Client, admin_registration: None, settings: Any
+) -> None:
+    settings.RATELIMIT_AUTH_RATE = "3/m"
+    for index in range(3):
+        client.post(
+            "/api/admin/signup",
+            HTTP_USERNAME=f"boss{index}",
+            HTTP_PASSWORD=PASSWORD,
+            HTTP_ADMINKEY="guess",
+        )
+    response = client.post(
+        "/api/admin/signup", HTTP_USERNAME="boss", HTTP_PASSWORD=PASSWORD, HTTP_ADMINKEY=ADMIN_KEY
+    )
+    assert_envelope(response, 429)
+    assert not User.objects.exists()
