@@ -1,3 +1,13 @@
-from django.urls import URLPattern
+"""The uploader's dashboard, mounted at /dashboard/files/."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from uploads import views
+
+app_name = "uploads_dashboard"
+urlpatterns = [
+    path("", views.files, name="files"),
+    path("<str:name>/delete/", views.file_delete, name="delete"),
+    path("token/regenerate/", views.token_regen, name="token_regen"),
+    path("sharex.sxcu", views.sharex, name="sharex"),
+]
