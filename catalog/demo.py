@@ -225,13 +225,22 @@ def _draw_cat(draw: ImageDraw.ImageDraw, rng: random.Random, size: tuple[int, in
         draw.ellipse((ex - eye // 2, cy - eye, ex + eye // 2, cy + eye), fill=(20, 20, 30))
         for dy in (-eye, 0, eye):
             draw.line(
-                (cx + side * radius // 4, cy + radius // 3, cx + side * radius, cy + radius // 3 + dy),
+                (
+                    cx + side * radius // 4,
+                    cy + radius // 3,
+                    cx + side * radius,
+                    cy + radius // 3 + dy,
+                ),
                 fill=(40, 30, 30),
                 width=max(radius // 40, 1),
             )
     nose = max(radius // 10, 2)
     draw.polygon(
-        [(cx - nose, cy + radius // 5), (cx + nose, cy + radius // 5), (cx, cy + radius // 5 + nose)],
+        [
+            (cx - nose, cy + radius // 5),
+            (cx + nose, cy + radius // 5),
+            (cx, cy + radius // 5 + nose),
+        ],
         fill=(240, 120, 150),
     )
 

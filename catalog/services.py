@@ -64,7 +64,7 @@ def _delete_stored(names: Iterable[str]) -> None:
             continue
         try:
             storage.delete(name)
-        except Exception:  # noqa: BLE001 - a missing file must not stop the others
+        except Exception:  # a missing file must not stop the others
             logger.warning("could not delete stored file %s", name, exc_info=True)
 
 

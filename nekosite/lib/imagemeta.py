@@ -170,7 +170,7 @@ def _verify(source: IO[bytes], max_pixels: int | None) -> None:
     with open_image(source, max_pixels=max_pixels) as image:
         try:
             image.verify()
-        except Exception as exc:  # noqa: BLE001 - Pillow raises many types for broken files
+        except Exception as exc:  # Pillow raises many types for broken files
             raise ImageRejected(f"The image is damaged: {exc}") from exc
 
 
@@ -181,7 +181,7 @@ def downscaled_rgb(image: Image.Image, side: int) -> Image.Image:
         image.draft("RGB", (side, side))
     try:
         image.load()
-    except Exception as exc:  # noqa: BLE001 - truncated/corrupt data surfaces here
+    except Exception as exc:  # truncated/corrupt data surfaces here
         raise ImageRejected(f"The image is damaged or truncated: {exc}") from exc
     frame = image.copy()
     frame.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)

@@ -29,7 +29,7 @@ def make_thumbnail(
         try:
             image.load()
             frame = ImageOps.exif_transpose(image.copy())
-        except Exception as exc:  # noqa: BLE001 - truncated/corrupt data surfaces here
+        except Exception as exc:  # truncated/corrupt data surfaces here
             raise ImageRejected(f"The image is damaged or truncated: {exc}") from exc
         frame.thumbnail((side, side), Image.Resampling.LANCZOS, reducing_gap=3.0)
         has_alpha = frame.mode in ("RGBA", "LA", "PA") or (

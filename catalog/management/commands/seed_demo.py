@@ -33,12 +33,12 @@ class Command(BaseCommand):
         present = Image.objects.count()
         if present >= wanted:
             # Idempotent: a catalog that already has enough images is left alone.
-            self.stdout.write(f"seed_demo: the catalog already has {present} images, nothing to do.")
+            self.stdout.write(
+                f"seed_demo: the catalog already has {present} images, nothing to do."
+            )
             return
 
-        artists = {
-            name: artist_get_or_create(name=name, url=url) for name, url in demo.ARTISTS
-        }
+        artists = {name: artist_get_or_create(name=name, url=url) for name, url in demo.ARTISTS}
         categories = {
             name: category_get_or_create(name=name, description=text, nsfw=nsfw, type=kind)
             for name, text, nsfw, kind in demo.CATEGORIES
