@@ -53,6 +53,7 @@ class ImageAddForm(forms.ModelForm):
     """Admin add form: an uploaded file plus the descriptive fields; metadata is computed."""
 
     upload = forms.FileField(label="Image file", help_text="PNG, JPEG, GIF or WebP.")
+    source_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
 
     class Meta:
         model = Image
