@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -93,8 +94,13 @@ def _thumb(image: Image, size: int) -> SafeString | str:
     )
 
 
+# Django 6 switches URL fields to https by default; say so now (and silence the warning).
+URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELD_OVERRIDES
     list_display = [
         "thumb",
         "id",
@@ -200,7 +206,9 @@ class ImageAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
         # The built-in "delete selected" action, but through the service so files go too.
-        for image in queryset.only("id", "file", "thumbnail"):
+        for image in (
+            queryset.select_related(None).prefetch_related(None).only("id", "file", "thumbnail")
+        ):
             image_delete(image=image)
 
     @admin.display(description="thumbnail")
@@ -268,6 +276,7 @@ class ImageAdmin(admin.ModelAdmin):
 
 @admin.register(Artist)
 class ArtistAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELD_OVERRIDES
     list_display = ["name", "url", "created_at"]
     search_fields = ["name", "url"]
     readonly_fields = ["id", "created_at"]
