@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,16 +125,16 @@ class _Borrowed:
 def open_image(source: IO[bytes], *, max_pixels: int | None = None) -> Iterator[Image.Image]:
     """Image.open limited to the supported formats, with the pixel limit checked before decoding.
 
-    Pillow's own bomb warning is turned into an error so nothing above the limit gets decoded,
-    whatever Pillow's global MAX_IMAGE_PIXELS is.
+    Image.open reads only the header. Pillow itself raises DecompressionBombError above twice its
+    own MAX_IMAGE_PIXELS; our limit (settings.MAX_IMAGE_PIXELS, 64 Mpx by default, below Pillow's
+    89 Mpx warning threshold) is checked right after, before any pixel is decoded. The warnings
+    filters are left alone: changing them per call is not thread-safe under gunicorn threads.
     """
     limit = _max_pixels(max_pixels)
     source.seek(0)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(_Borrowed(source), formats=list(SUPPORTED_FORMATS))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        image = Image.open(_Borrowed(source), formats=list(SUPPORTED_FORMATS))
+    except Image.DecompressionBombError as exc:
         raise ImageRejected("The image has too many pixels (decompression bomb refused).") from exc
     except UnidentifiedImageError as exc:
         raise ImageRejected("The file is not a supported image (PNG, JPEG, GIF or WebP).") from exc
@@ -174,18 +173,38 @@ def _verify(source: IO[bytes], max_pixels: int | None) -> None:
             raise ImageRejected(f"The image is damaged: {exc}") from exc
 
 
-def downscaled_rgb(image: Image.Image, side: int) -> Image.Image:
-    """A small RGB copy of the first frame; JPEG decodes at a reduced scale (draft mode)."""
+def has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+
+
+def reduced_first_frame(
+    image: Image.Image, side: int, resample: Image.Resampling = Image.Resampling.BILINEAR
+) -> Image.Image:
+    """The first frame scaled to fit side x side, without a full-resolution copy.
+
+    JPEG decodes directly at a reduced scale (draft mode); other formats are scaled in place.
+    """
     image.seek(0)
     if image.format == "JPEG":
         image.draft("RGB", (side, side))
     try:
         image.load()
-    except Exception as exc:  # truncated/corrupt data surfaces here
+        frame = image
+        if frame.mode not in ("RGB", "RGBA", "L", "LA"):
+            # Palette (GIF) and CMYK images only resize well once converted.
+            frame = frame.convert("RGBA" if has_alpha(frame) else "RGB")
+        frame.thumbnail((side, side), resample, reducing_gap=2.0)
+    except Exception as exc:  # truncated/corrupt data surfaces when decoding
         raise ImageRejected(f"The image is damaged or truncated: {exc}") from exc
-    frame = image.copy()
-    frame.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+    return frame
+
+
+def downscaled_rgb(image: Image.Image, side: int) -> Image.Image:
+    """A small RGB version of the first frame, for the colour."""
+    frame = reduced_first_frame(image, side)
+    if has_alpha(frame):
         # Transparent pixels count as the white page they are shown on.
         rgba = frame.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
