@@ -205,8 +205,11 @@ def _draw_cat(draw: ImageDraw.ImageDraw, rng: random.Random, size: tuple[int, in
     """A simple cat face: a round head, two triangle ears, eyes and whiskers."""
     width, height = size
     radius = rng.randint(min(size) // 8, min(size) // 4)
-    cx = rng.randint(radius, width - radius)
-    cy = rng.randint(radius * 2, height - radius)
+    # Near the middle, so the face survives any crop or letterbox.
+    cx = rng.randint(max(radius, width // 4), min(width - radius, width * 3 // 4))
+    cy = rng.randint(
+        max(radius * 2, height // 3), max(radius * 2, min(height - radius, height * 2 // 3))
+    )
     fur = tuple(rng.randint(30, 255) for _ in range(3))
     ear = int(radius * 0.9)
     draw.polygon(
@@ -248,7 +251,12 @@ def _draw_cat(draw: ImageDraw.ImageDraw, rng: random.Random, size: tuple[int, in
 def render_picture(rng: random.Random, size: tuple[int, int], fmt: str) -> bytes:
     """A gradient background with sparkles and a cat face, encoded as `fmt`."""
     start, end = rng.choice(_PALETTES)
-    gradient = Image.linear_gradient("L").rotate(rng.randint(0, 359), expand=False)
+    gradient = Image.linear_gradient("L").rotate(
+        rng.randint(0, 359), Image.Resampling.BILINEAR, expand=True
+    )
+    # The centre of the rotated square has no empty corners.
+    cx, cy = gradient.width // 2, gradient.height // 2
+    gradient = gradient.crop((cx - 90, cy - 90, cx + 90, cy + 90))
     gradient = gradient.resize(size, Image.Resampling.BILINEAR)
     picture = ImageOps.colorize(gradient, start, end)
     draw = ImageDraw.Draw(picture)
