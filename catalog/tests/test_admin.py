@@ -42,7 +42,8 @@ def test_admin_pages_are_refused_for_non_staff(
     plain_client: Client, client: Client, rows, model: str
 ) -> None:
     base = f"/admin/catalog/{model}/"
-    for url in (base, f"{base}add/", f"{base}{rows[model].pk}/change/"):
+    pk = rows[model].pk
+    for url in (base, f"{base}add/", f"{base}{pk}/change/", f"{base}{pk}/delete/"):
         for visitor in (plain_client, client):
             response = visitor.get(url)
             assert response.status_code == 302
@@ -267,3 +268,14 @@ def test_related_admins_search(staff_client: Client, rows) -> None:
         html = staff_client.get(f"/admin/catalog/{model}/", {"q": term}).content.decode()
         assert term in html
     assert Artist.objects.count() == Category.objects.count() == Character.objects.count() == 1
+
+
+def test_non_staff_cannot_run_actions(plain_client: Client) -> None:
+    image = make_image()
+    response = plain_client.post(
+        "/admin/catalog/image/",
+        {"action": "delete_selected", "_selected_action": [str(image.pk)], "post": "yes"},
+    )
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert Image.objects.filter(pk=image.pk).exists()
+    assert catalog_storage().exists(image.file.name)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image as PILImage
 
 from catalog.tests.factories import image_bytes
-from nekosite.lib.imagemeta import ImageRejected, aspect_ratio, read_image_meta
+from nekosite.lib.imagemeta import ImageRejected, aspect_ratio, orientation, read_image_meta
 from nekosite.lib.thumbnails import make_thumbnail
 
 
@@ -71,6 +74,16 @@ def test_aspect_ratio_is_reduced_and_orientation_follows_the_sides(
 def test_aspect_ratio_helper_uses_gcd() -> None:
     assert aspect_ratio(1280, 720) == "16:9"
     assert aspect_ratio(7, 3) == "7:3"
+
+
+@given(st.integers(1, 100_000), st.integers(1, 100_000))
+def test_aspect_ratio_is_fully_reduced_and_keeps_the_proportion(width: int, height: int) -> None:
+    left, right = (int(part) for part in aspect_ratio(width, height).split(":"))
+    assert math.gcd(left, right) == 1
+    assert left * height == right * width
+    assert orientation(width, height) == (
+        "landscape" if width > height else "portrait" if height > width else "square"
+    )
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "GIF", "WEBP"])
