@@ -8,6 +8,7 @@ once it has expired or when it was tampered with.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import posixpath
 import time
@@ -22,6 +23,8 @@ from catalog import selectors
 from nekosite.lib import signing
 from nekosite.lib.errors import ApiError
 from nekosite.lib.serving import stored_file_response
+
+logger = logging.getLogger(__name__)
 
 NOT_FOUND_MESSAGE = "Could not find image with the provided ID."
 EXPIRED_MESSAGE = "This image link has expired."
@@ -83,14 +86,19 @@ def image_asset(request: HttpRequest, filename: str) -> HttpResponse:
         cache_control = f"public, max-age={remaining}"
 
     storage = storages["catalog"]
-    size = row["size"] or storage.size(row["file"])
-    return stored_file_response(
-        request,
-        storage=storage,
-        name=row["file"],
-        content_type=row["mimetype"] or "application/octet-stream",
-        size=size,
-        etag=row["etag"] or None,
-        last_modified=row["created_at"],
-        cache_control=cache_control,
-    )
+    try:
+        size = row["size"] or storage.size(row["file"])
+        return stored_file_response(
+            request,
+            storage=storage,
+            name=row["file"],
+            content_type=row["mimetype"] or "application/octet-stream",
+            size=size,
+            etag=row["etag"] or None,
+            last_modified=row["created_at"],
+            cache_control=cache_control,
+        )
+    except FileNotFoundError as exc:
+        # The row outlived its file (deleted by hand from storage): a 404, not a 500.
+        logger.warning("catalog image %s has no file %s", image_id, row["file"])
+        raise ApiError(NOT_FOUND_MESSAGE, 404) from exc

@@ -112,3 +112,11 @@ def test_signing_round_trip() -> None:
     assert signing.verify("b.png", str(expires), sig) is signing.LinkState.INVALID
     assert signing.verify("a.png", str(expires), sig, now=expires) is signing.LinkState.EXPIRED
     assert signing.verify("a.png", "9" * 40, sig) is signing.LinkState.INVALID
+
+
+def test_image_whose_file_is_gone_is_404_not_500(client: Client) -> None:
+    image = make_image()
+    image.file.storage.delete(image.file.name)
+    assert_error(
+        client.get(f"/assets/{image.id}.png"), 404, "Could not find image with the provided ID."
+    )
