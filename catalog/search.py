@@ -30,6 +30,7 @@ import functools
 import re2
 
 MAX_QUERY_LENGTH = 50
+MAX_REPEAT = 255
 
 # Seed 002: "400: Invalid search query".
 TOO_LONG_MESSAGE = "The search query provided is longer than 50 characters."
@@ -95,8 +96,9 @@ def _quantifier(query: str, start: int) -> tuple[str, int]:
         raise SearchError("The search query has a repetition that is not {m}, {m,} or {m,n}.")
     if not low.isascii() or not high.isascii():
         raise SearchError("The search query has a repetition that is not {m}, {m,} or {m,n}.")
-    if int(low) > 1000 or (high and int(high) > 1000):
-        raise SearchError("The search query repeats something more than 1000 times.")
+    # PostgreSQL's regex engine refuses counts above 255 (RE_DUP_MAX); RE2 stops at 1000.
+    if int(low) > MAX_REPEAT or (high and int(high) > MAX_REPEAT):
+        raise SearchError("The search query repeats something more than 255 times.")
     if high and int(high) < int(low):
         raise SearchError("The search query has a repetition {m,n} with m greater than n.")
     return "{" + body + "}", end + 1

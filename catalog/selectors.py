@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.cache import cache
+from django.db import DataError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from catalog import search as catalog_search
@@ -197,14 +198,20 @@ def artist_image_list(*, artist_id: uuid.UUID, limit: int, offset: int = 0) -> l
 
 
 def _search(queryset: QuerySet, search: str | None) -> QuerySet:
-    """Filter by seed 001's search language (raises catalog.search.SearchError)."""
+    """Filter by seed 001's search language. The search selectors raise
+    catalog.search.SearchError for a query that is not a valid pattern."""
     if search:
         queryset = queryset.filter(name__iregex=catalog_search.name_pattern(search))
     return queryset
 
 
 def _page(queryset: QuerySet, fields: Sequence[str], limit: int, offset: int) -> list[Row]:
-    return list(queryset.order_by("name", "id").values(*fields)[offset : offset + limit])
+    try:
+        return list(queryset.order_by("name", "id").values(*fields)[offset : offset + limit])
+    except DataError as exc:
+        # Patterns are validated with RE2 and bounded for PostgreSQL first; should the database
+        # still refuse one ("too complex"), the client gets a 400, not a 500.
+        raise catalog_search.SearchError("The search query is not a valid pattern.") from exc
 
 
 def _with_image_count(

@@ -7,6 +7,7 @@ envelope by nekosite.lib.errors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,8 @@ from accounts import scopes
 from catalog import selectors
 from catalog.api import inputs, schema, wire
 from catalog.api.renderers import JsonOnlyNegotiation, OrjsonRenderer
+from catalog.search import SearchError
+from catalog.selectors import Row
 from nekosite.lib.errors import ApiError
 
 BASE_API_ROUTE = "/api/v1"
@@ -296,6 +299,13 @@ def _detail_errors(not_found: str) -> dict[int, OpenApiResponse]:
     }
 
 
+def _searched(selector: Callable[..., list[Row]], **kwargs: Any) -> list[Row]:
+    try:
+        return selector(**kwargs)
+    except SearchError as exc:
+        raise ApiError(str(exc), 400) from exc
+
+
 LIST_PARAMETERS = [schema.AUTHORIZATION, schema.LIMIT, schema.OFFSET, schema.SEARCH]
 
 
@@ -311,7 +321,8 @@ class ArtistListView(CatalogView):
     )
     def get(self, request: Request) -> Response:
         inputs.optional_token(request)
-        rows = selectors.artist_search(
+        rows = _searched(
+            selectors.artist_search,
             search=inputs.search(request),
             limit=inputs.limit(request),
             offset=inputs.offset(request),
@@ -386,7 +397,8 @@ class CharacterListView(CatalogView):
     )
     def get(self, request: Request) -> Response:
         inputs.optional_token(request)
-        rows = selectors.character_search(
+        rows = _searched(
+            selectors.character_search,
             search=inputs.search(request),
             limit=inputs.limit(request),
             offset=inputs.offset(request),
@@ -424,7 +436,8 @@ class CategoryListView(CatalogView):
     )
     def get(self, request: Request) -> Response:
         inputs.optional_token(request)
-        rows = selectors.category_search(
+        rows = _searched(
+            selectors.category_search,
             search=inputs.search(request),
             limit=inputs.limit(request),
             offset=inputs.offset(request),

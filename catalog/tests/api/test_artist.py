@@ -151,3 +151,22 @@ def test_artist_images_signed_links(client: Client, expiry_token: str) -> None:
         client.get(f"/api/v1/artist/{artist.id}/images?expiry=120", **bearer(expiry_token))
     )
     assert "signature=" in data[0]["url"] and data[0]["meta"]["expires"] is not None
+
+
+def test_a_pattern_the_database_refuses_is_a_400_not_a_500(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+
+    from catalog import search
+
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL's regex engine can refuse a pattern RE2 accepted")
+    make_artist(name="a")
+    # Bypass our own bounds to reach the database's refusal: PostgreSQL allows {0,255} only.
+    monkeypatch.setattr(search, "name_pattern", lambda query: "^(?:a{256})$")
+    assert_error(
+        client.get("/api/v1/artist", {"search": "a"}),
+        400,
+        "The search query is not a valid pattern.",
+    )
