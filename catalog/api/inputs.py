@@ -42,6 +42,9 @@ NO_EXPIRY_PERMISSION_MESSAGE = (
 )
 EXPIRY_TOO_LONG_MESSAGE = "The custom expiry time is greater than what allowed by the token."
 
+# RFC 9110: a 401 names the scheme the client should use.
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
 # Digits only (no sign, no spaces, no decimals); longer numbers are refused before int().
 _MAX_DIGITS = 18
 
@@ -119,14 +122,14 @@ def optional_token(request: Request, invalid_message: str = TOKEN_INVALID_MESSAG
     401 even where no token is needed: the client should learn its token is dead."""
     sent, token = api_token(_http_request(request))
     if sent and token is None:
-        raise ApiError(invalid_message, 401)
+        raise ApiError(invalid_message, 401, headers=_CHALLENGE)
     return token
 
 
 def required_token(request: Request, invalid_message: str = TOKEN_NOT_VALID_MESSAGE) -> Token:
     token = optional_token(request, invalid_message)
     if token is None:
-        raise ApiError(NO_TOKEN_MESSAGE, 401)
+        raise ApiError(NO_TOKEN_MESSAGE, 401, headers=_CHALLENGE)
     return token
 
 
@@ -144,7 +147,7 @@ def link_expiry(request: Request, token: Token | None) -> int | None:
         raise ApiError(EXPIRY_MESSAGE, 400)
     if token is None:
         # "(requires auth)" in seed 002: asking for signed links needs a token.
-        raise ApiError(NO_TOKEN_MESSAGE, 401)
+        raise ApiError(NO_TOKEN_MESSAGE, 401, headers=_CHALLENGE)
     allowed = scopes.max_custom_expiry(token.scopes)
     if allowed is None:
         raise ApiError(NO_EXPIRY_PERMISSION_MESSAGE, 403)

@@ -137,19 +137,6 @@ CATEGORIES = OpenApiParameter(
     OpenApiTypes.STR,
     description="Comma-separated category names; images must have all of them.",
 )
-AUTHORIZATION = OpenApiParameter(
-    "Authorization",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="Bearer <token>",
-)
-AUTHORIZATION_REQUIRED = OpenApiParameter(
-    "Authorization",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="Bearer <token>",
-)
 
 
 def object_id(description: str) -> OpenApiParameter:

@@ -48,7 +48,9 @@ def test_trailing_slash_is_the_same_endpoint(client: Client, list_token: str) ->
 
 def test_no_token_is_401(client: Client) -> None:
     # Seed 002: "401: Unauthorized / You have not provided a token."
-    assert_error(client.get("/api/v1/image"), 401, "You have not provided a token.")
+    response = client.get("/api/v1/image")
+    assert_error(response, 401, "You have not provided a token.")
+    assert response["WWW-Authenticate"] == "Bearer"
 
 
 @pytest.mark.parametrize("token_fixture", ["revoked_token", "expired_token"])

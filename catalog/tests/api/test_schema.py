@@ -76,3 +76,12 @@ def test_docs_page_loads_without_any_external_url(client: Client) -> None:
     ]
     assert external == []
     assert "cdn" not in html.lower()
+
+
+def test_schema_declares_the_bearer_token(client: Client) -> None:
+    schema = _schema(client)
+    assert schema["components"]["securitySchemes"]["CatalogToken"]["scheme"] == "bearer"
+    # Required on /token and /image, optional ({}) everywhere else.
+    assert schema["paths"]["/api/v1/image"]["get"]["security"] == [{"CatalogToken": []}]
+    assert schema["paths"]["/api/v1/token"]["get"]["security"] == [{"CatalogToken": []}]
+    assert {} in schema["paths"]["/api/v1/image/random"]["get"]["security"]
