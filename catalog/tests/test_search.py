@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from catalog import search, selectors
 from catalog.models import Character
@@ -204,3 +206,50 @@ def test_unicode_names_match_case_insensitively() -> None:
     make_character(name="猫娘")
     assert [c["name"] for c in selectors.character_search(search="émilie", limit=5)] == ["Émilie"]
     assert [c["name"] for c in selectors.character_search(search="猫_", limit=5)] == ["猫娘"]
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+# Operators and their neighbours come up often, so the search language itself gets exercised.
+_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("%_|*+?{}()[]\\^$.-,0123456789akKé ")),
+        st.characters(blacklist_categories=("Cc", "Cs")),
+    ),
+    max_size=search.MAX_QUERY_LENGTH,
+)
+
+
+@given(_TEXT)
+@settings(max_examples=400, deadline=None)
+def test_any_query_is_either_a_valid_re2_pattern_or_a_search_error(query: str) -> None:
+    import re2
+
+    try:
+        pattern = search.name_pattern(query)
+    except search.SearchError:
+        return
+    assert pattern.startswith("^(?:") and pattern.endswith(")$")
+    re2.compile("(?i)" + pattern)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=25))
+@settings(max_examples=300, deadline=None)
+def test_an_escaped_name_matches_itself(name: str) -> None:
+    query = "".join("\\" + c if c in search.OPERATORS else c for c in name)
+    if not name or len(query) > search.MAX_QUERY_LENGTH:
+        return
+    assert search.matches(query, name)
+
+
+@pytest.mark.django_db
+@given(_TEXT)
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_the_api_answers_any_search_with_200_or_400(client, query: str) -> None:
+    response = client.get("/api/v1/character", {"search": query})
+    assert response.status_code in (200, 400), (query, response.content)
+    assert response.json()["success"] is (response.status_code == 200)
