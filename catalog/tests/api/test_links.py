@@ -120,3 +120,12 @@ def test_image_whose_file_is_gone_is_404_not_500(client: Client) -> None:
     assert_error(
         client.get(f"/assets/{image.id}.png"), 404, "Could not find image with the provided ID."
     )
+
+
+def test_asset_answers_head_and_ranges(client: Client) -> None:
+    image = make_image()
+    head = client.head(f"/assets/{image.id}.png")
+    assert head.status_code == 200 and head["Content-Length"] == str(image.size)
+    partial = client.get(f"/assets/{image.id}.png", HTTP_RANGE="bytes=0-3")
+    assert partial.status_code == 206
+    assert b"".join(partial.streaming_content) == png_bytes()[:4]
