@@ -347,6 +347,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # /api/v1 patterns write their leading slash as (?:/); restore it in the schema's paths.
+    "PREPROCESSING_HOOKS": ["catalog.api.schema.v1_paths_hook"],
 }
 
 # --- Misc -------------------------------------------------------------------------------------

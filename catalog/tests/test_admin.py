@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Artist, Category, Character, Image, catalog_storage
 from catalog.services import artist_get_or_create, category_get_or_create, character_get_or_create
-from catalog.tests.factories import image_bytes, make_image
+from catalog.tests.factories import image_bytes, ingest_image
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def rows() -> dict[str, object]:
     artist = artist_get_or_create(name="Nyan Nyan Works")
     category = category_get_or_create(name="Catgirl")
     character = character_get_or_create(name="Nekomata Okayu")
-    image = make_image(artist=artist, categories=[category], characters=[character])
+    image = ingest_image(artist=artist, categories=[category], characters=[character])
     return {"image": image, "artist": artist, "category": category, "character": character}
 
 
@@ -65,7 +65,7 @@ def test_changelist_filters_and_search_render(staff_client: Client, rows) -> Non
 
 
 def test_missing_filters_select_images_without_links(staff_client: Client, rows) -> None:
-    bare = make_image()
+    bare = ingest_image()
     html = staff_client.get("/admin/catalog/image/?missing=artist").content.decode()
     assert str(bare.pk) in html and str(rows["image"].pk) not in html
     html = staff_client.get("/admin/catalog/image/?missing=category").content.decode()
@@ -81,7 +81,7 @@ def test_changelist_with_50_images_uses_bounded_queries(
 
     def add(count: int) -> None:
         for _ in range(count):
-            make_image(artist=artist, categories=[category], characters=[character])
+            ingest_image(artist=artist, categories=[category], characters=[character])
 
     add(5)
     with CaptureQueriesContext(connection) as few:
@@ -157,7 +157,7 @@ def test_adding_a_bad_file_shows_a_form_error_and_stores_nothing(
 
 def test_adding_a_duplicate_shows_a_form_error(staff_client: Client) -> None:
     data = image_bytes()
-    existing = make_image(data=data)
+    existing = ingest_image(data=data)
     response = staff_client.post(
         "/admin/catalog/image/add/",
         {"upload": SimpleUploadedFile("again.png", data), "nsfw": "sfw", "original": "unknown"},
@@ -211,7 +211,7 @@ def _action(client: Client, action: str, images: list[Image], **extra: str):
 
 
 def test_bulk_set_rating(staff_client: Client) -> None:
-    images = [make_image(), make_image()]
+    images = [ingest_image(), ingest_image()]
     response = _action(staff_client, "mark_nsfw", images)
     assert "2 image(s) rated Not safe for work." in response.content.decode()
     assert set(Image.objects.values_list("nsfw", flat=True)) == {"nsfw"}
@@ -223,7 +223,7 @@ def test_bulk_set_rating(staff_client: Client) -> None:
 
 def test_bulk_add_and_remove_a_category(staff_client: Client) -> None:
     maid = category_get_or_create(name="Maid")
-    images = [make_image(), make_image()]
+    images = [ingest_image(), ingest_image()]
     response = _action(staff_client, "add_category", images, category=str(maid.pk))
     assert "“Maid” added to 2 image(s)." in response.content.decode()
     assert maid.images.count() == 2
@@ -233,15 +233,15 @@ def test_bulk_add_and_remove_a_category(staff_client: Client) -> None:
 
 
 def test_category_action_without_a_category_warns(staff_client: Client) -> None:
-    response = _action(staff_client, "add_category", [make_image()])
+    response = _action(staff_client, "add_category", [ingest_image()])
     assert "Choose a category" in response.content.decode()
 
 
 def test_bulk_delete_removes_rows_and_stored_files(
     staff_client: Client, django_capture_on_commit_callbacks
 ) -> None:
-    images = [make_image(), make_image()]
-    keep = make_image()
+    images = [ingest_image(), ingest_image()]
+    keep = ingest_image()
     names = [n for i in images for n in (i.file.name, i.thumbnail.name)]
     with django_capture_on_commit_callbacks(execute=True):
         response = _action(staff_client, "delete_selected", images, post="yes")
@@ -254,7 +254,7 @@ def test_bulk_delete_removes_rows_and_stored_files(
 def test_delete_page_removes_row_and_stored_files(
     staff_client: Client, django_capture_on_commit_callbacks
 ) -> None:
-    image = make_image()
+    image = ingest_image()
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(f"/admin/catalog/image/{image.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
@@ -271,7 +271,7 @@ def test_related_admins_search(staff_client: Client, rows) -> None:
 
 
 def test_non_staff_cannot_run_actions(plain_client: Client) -> None:
-    image = make_image()
+    image = ingest_image()
     response = plain_client.post(
         "/admin/catalog/image/",
         {"action": "delete_selected", "_selected_action": [str(image.pk)], "post": "yes"},

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Image, catalog_storage
 from catalog.services import artist_get_or_create, category_get_or_create, character_get_or_create
-from catalog.tests.factories import image_bytes, make_image
+from catalog.tests.factories import image_bytes, ingest_image
 from catalog.views import PAGE_SIZE, _search_filter
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +31,11 @@ def catalog() -> dict[str, Image]:
     kuroneko = artist_get_or_create(name="Kuroneko Studio")
     mochi = artist_get_or_create(name="mochi-mochi")
     return {
-        "rem_maid": make_image(characters=[rem], categories=[maid], artist=kuroneko),
-        "kaguya_cat": make_image(characters=[kaguya], categories=[catgirl], artist=mochi),
-        "plain": make_image(source_name="Pixiv", source_url="https://example.com/p/1"),
-        "questionable": make_image(characters=[rem], nsfw="questionable", artist=kuroneko),
-        "nsfw": make_image(categories=[catgirl], nsfw="nsfw"),
+        "rem_maid": ingest_image(characters=[rem], categories=[maid], artist=kuroneko),
+        "kaguya_cat": ingest_image(characters=[kaguya], categories=[catgirl], artist=mochi),
+        "plain": ingest_image(source_name="Pixiv", source_url="https://example.com/p/1"),
+        "questionable": ingest_image(characters=[rem], nsfw="questionable", artist=kuroneko),
+        "nsfw": ingest_image(categories=[catgirl], nsfw="nsfw"),
     }
 
 
@@ -134,8 +134,8 @@ def test_invalid_filter_values_are_reported_not_500(client: Client, catalog) -> 
 def test_paging_24_per_page_and_links_keep_filters(client: Client) -> None:
     maid = category_get_or_create(name="Maid")
     for _ in range(PAGE_SIZE + 6):
-        make_image(categories=[maid])
-    make_image()  # not a maid: filtered out
+        ingest_image(categories=[maid])
+    ingest_image()  # not a maid: filtered out
     first = client.get("/", {"category": maid.pk}).content.decode()
     assert len(_grid_ids(first)) == PAGE_SIZE
     assert "Page 1 of 2" in first
@@ -154,7 +154,7 @@ def test_gallery_queries_are_bounded(client: Client, django_assert_max_num_queri
 
     def add(count: int) -> None:
         for _ in range(count):
-            make_image(categories=[catgirl], characters=[rem], artist=artist)
+            ingest_image(categories=[catgirl], characters=[rem], artist=artist)
 
     add(3)
     with CaptureQueriesContext(connection) as few:
@@ -181,7 +181,7 @@ def test_image_page_shows_image_metadata_and_links(client: Client) -> None:
     artist = artist_get_or_create(name="Aoi Hoshizora", url="https://example.com/aoi")
     fox = category_get_or_create(name="Fox-Ears", description="Fox ears.")
     senko = character_get_or_create(name="Senko")
-    image = make_image(
+    image = ingest_image(
         data=image_bytes("JPEG", size=(1920, 1080), color=(18, 52, 86), quality=95),
         artist=artist,
         categories=[fox],
@@ -207,7 +207,7 @@ def test_image_page_shows_image_metadata_and_links(client: Client) -> None:
 
 
 def test_image_page_hides_nsfw_until_opt_in(client: Client) -> None:
-    image = make_image(nsfw="nsfw")
+    image = ingest_image(nsfw="nsfw")
     hidden = client.get(f"/image/{image.pk}/").content.decode()
     assert "/assets/" not in hidden and "Show it" in hidden
     shown = client.get(f"/image/{image.pk}/", {"show_nsfw": "1"}).content.decode()
@@ -220,7 +220,7 @@ def test_image_page_unknown_id_is_404(client: Client) -> None:
 
 
 def test_thumbnail_is_served_as_cached_webp(client: Client) -> None:
-    image = make_image()
+    image = ingest_image()
     response = client.get(f"/thumbs/{image.pk}.webp")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/webp"
@@ -238,12 +238,12 @@ def test_thumbnail_unknown_image_is_404(client: Client) -> None:
 
 
 def test_thumbnail_refuses_writes(client: Client) -> None:
-    image = make_image()
+    image = ingest_image()
     assert client.post(f"/thumbs/{image.pk}.webp").status_code == 405
 
 
 def test_missing_thumbnail_is_made_on_first_request(client: Client) -> None:
-    image = make_image()
+    image = ingest_image()
     catalog_storage().delete(image.thumbnail.name)
     Image.objects.filter(pk=image.pk).update(thumbnail="")
     response = client.get(f"/thumbs/{image.pk}.webp")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from catalog.services import character_get_or_create
-from catalog.tests.factories import make_image
+from catalog.tests.factories import ingest_image
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -44,7 +44,7 @@ def test_gallery_thumbnails_load_and_copy_button_copies_the_api_url(
     live_server, transactional_db, browser_page
 ) -> None:
     miku = character_get_or_create(name="Hatsune Miku")
-    image = make_image(characters=[miku])
+    image = ingest_image(characters=[miku])
     page = browser_page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
 

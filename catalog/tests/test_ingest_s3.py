@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from catalog.models import Category, catalog_storage
-from catalog.tests.factories import image_bytes, make_image
+from catalog.tests.factories import image_bytes, ingest_image
 from nekosite.lib.imagemeta import ImageRejected
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db]
@@ -77,7 +77,7 @@ def _keys() -> set[str]:
 
 def test_ingest_stores_file_and_thumbnail_in_s3(s3_catalog, client: Client) -> None:
     data = image_bytes("JPEG", size=(800, 600))
-    image = make_image(data=data)
+    image = ingest_image(data=data)
     storage = catalog_storage()
     assert storage.__class__.__name__ == "S3Storage"
     with storage.open(image.file.name, "rb") as handle:
@@ -91,7 +91,7 @@ def test_ingest_stores_file_and_thumbnail_in_s3(s3_catalog, client: Client) -> N
 def test_failed_ingest_leaves_no_object_in_s3(s3_catalog) -> None:
     # Fails after both objects were uploaded: linking an unsaved category.
     with pytest.raises(ValueError):
-        make_image(categories=[Category(name="unsaved")])
+        ingest_image(categories=[Category(name="unsaved")])
     with pytest.raises(ImageRejected):
-        make_image(data=b"not an image")
+        ingest_image(data=b"not an image")
     assert _keys() == set()

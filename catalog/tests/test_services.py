@@ -23,7 +23,7 @@ from catalog.services import (
     image_thumbnail_ensure,
     image_update_metadata,
 )
-from catalog.tests.factories import image_bytes, make_image
+from catalog.tests.factories import image_bytes, ingest_image
 from nekosite.lib.imagemeta import ImageRejected
 
 pytestmark = pytest.mark.django_db
@@ -114,13 +114,13 @@ def test_ingest_refuses_duplicate_bytes() -> None:
 def test_ingest_refuses_an_unknown_rating_before_storing() -> None:
     before = _stored_names()
     with pytest.raises(ValidationError):
-        make_image(nsfw="spicy")
+        ingest_image(nsfw="spicy")
     assert _stored_names() == before and Image.objects.count() == 0
 
 
 def test_ingest_refuses_a_non_http_source_url() -> None:
     with pytest.raises(ValidationError):
-        make_image(source_url="javascript:alert(1)")
+        ingest_image(source_url="javascript:alert(1)")
     assert Image.objects.count() == 0
 
 
@@ -129,13 +129,13 @@ def test_failure_after_the_file_was_stored_leaves_no_file_and_no_row() -> None:
     before = _stored_names()
     unsaved = Category(name="never saved")  # linking an unsaved category fails after storage
     with pytest.raises((ValueError, IntegrityError)):
-        make_image(categories=[unsaved])
+        ingest_image(categories=[unsaved])
     assert Image.objects.count() == 0
     assert _stored_names() == before
 
 
 def test_delete_removes_row_file_and_thumbnail(django_capture_on_commit_callbacks) -> None:
-    image = make_image()
+    image = ingest_image()
     names = [image.file.name, image.thumbnail.name]
     with django_capture_on_commit_callbacks(execute=True):
         image_delete(image=image)
@@ -146,7 +146,7 @@ def test_delete_removes_row_file_and_thumbnail(django_capture_on_commit_callback
 def test_delete_keeps_files_until_the_transaction_commits(
     django_capture_on_commit_callbacks,
 ) -> None:
-    image = make_image()
+    image = ingest_image()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         image_delete(image=image)
     # Not committed yet: a rollback would still find its file.
@@ -178,7 +178,7 @@ def test_get_or_create_helpers_refuse_empty_names() -> None:
 
 
 def test_update_metadata_changes_descriptive_fields_only() -> None:
-    image = make_image()
+    image = ingest_image()
     etag = image.etag
     maid = category_get_or_create(name="Maid")
     image_update_metadata(
@@ -191,7 +191,7 @@ def test_update_metadata_changes_descriptive_fields_only() -> None:
 
 
 def test_bulk_rating_and_category_services() -> None:
-    images = [make_image(), make_image(), make_image()]
+    images = [ingest_image(), ingest_image(), ingest_image()]
     queryset = Image.objects.filter(pk__in=[i.pk for i in images])
     assert image_set_rating(images=queryset, nsfw="questionable") == 3
     assert set(Image.objects.values_list("nsfw", flat=True)) == {"questionable"}
@@ -206,7 +206,7 @@ def test_bulk_rating_and_category_services() -> None:
 
 
 def test_thumbnail_ensure_makes_a_missing_thumbnail() -> None:
-    image = make_image()
+    image = ingest_image()
     catalog_storage().delete(image.thumbnail.name)
     Image.objects.filter(pk=image.pk).update(thumbnail="")
     image.refresh_from_db()
