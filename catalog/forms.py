@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.admin.helpers import ActionForm
 
+from catalog import search
 from catalog.models import Artist, Category, Character, Image, Rating
 
 SEARCH_MAX_LENGTH = 50  # the same limit the API puts on search queries (seed 002)
@@ -17,7 +18,15 @@ class GalleryFilterForm(forms.Form):
         label="Search names",
         required=False,
         max_length=SEARCH_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Rem, Catgirl, Pixiv…"}),
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Rem, Catgirl, %aguya%…",
+                "aria-describedby": "search-help",
+            }
+        ),
+        help_text="Plain words match anywhere in a name; %, _, |, *, +, ?, {m,n}, (…) and […] "
+        "work as in the API's search (whole name, case-insensitive).",
     )
     category = forms.ModelChoiceField(
         queryset=Category.objects.only("id", "name"), required=False, empty_label="Any category"
@@ -34,6 +43,15 @@ class GalleryFilterForm(forms.Form):
     show_nsfw = forms.BooleanField(
         required=False, label="Show questionable and NSFW images (I am 18 or older)"
     )
+
+    def clean_q(self) -> str:
+        text = self.cleaned_data["q"].strip()
+        if search.uses_operators(text):
+            try:
+                search.name_pattern(text)
+            except search.SearchError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return text
 
     def valid_data(self) -> dict:
         """The fields that validated; a bad value in one filter does not void the others."""

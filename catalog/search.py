@@ -200,6 +200,11 @@ def name_pattern(query: str) -> str:
     return pattern
 
 
+def uses_operators(query: str) -> bool:
+    """Whether the query uses any operator of seed 001 (else it is plain text)."""
+    return any(char in OPERATORS for char in query)
+
+
 def matches(query: str, name: str) -> bool:
     """Whether `name` matches the search query, evaluated with RE2 (used by tests and callers
     that filter in memory)."""

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from catalog import search
 from catalog.forms import GalleryFilterForm
 from catalog.models import Category, Character, Image, Rating, catalog_storage
 from catalog.services import image_thumbnail_ensure
@@ -30,11 +31,14 @@ _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 def _search_filter(queryset: QuerySet, field: str, text: str) -> QuerySet:
     """Rows whose `field` matches `text`. The one place the name match is decided.
 
-    A plain case-insensitive substring for now; the API's search language can replace it here.
+    Plain words are a case-insensitive substring (what a visitor expects of a search box); a
+    query with operators uses the API's search language (seed 001), validated by the form.
     """
     text = text.strip()
     if not text:
         return queryset
+    if search.uses_operators(text):
+        return queryset.filter(**{f"{field}__iregex": search.name_pattern(text)})
     return queryset.filter(**{f"{field}__icontains": text})
 
 

@@ -250,3 +250,21 @@ def test_missing_thumbnail_is_made_on_first_request(client: Client) -> None:
     assert response.status_code == 200
     image.refresh_from_db()
     assert image.thumbnail.name == f"thumbs/{image.pk}.webp"
+
+
+@pytest.mark.django_db
+def test_gallery_search_uses_the_api_operators(client: Client) -> None:
+    from catalog.tests.factories import make_character, make_image
+
+    kaguya = make_image(characters=[make_character(name="Kaguya Shinomiya")])
+    make_image(characters=[make_character(name="Megumin")])
+    response = client.get("/", {"q": "%aguya%", "show_nsfw": "on"})
+    shown = {image.pk for image in response.context["page_obj"].object_list}
+    assert shown == {kaguya.pk}
+
+
+@pytest.mark.django_db
+def test_gallery_reports_an_invalid_search_pattern_instead_of_failing(client: Client) -> None:
+    response = client.get("/", {"q": "(kaguya"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["q"]
