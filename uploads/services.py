@@ -18,11 +18,14 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Token, User
 from accounts.services import filehost_token_get_or_create
+from nekosite.lib.imagemeta import ImageRejected
+from nekosite.lib.thumbnails import make_thumbnail
 from uploads import selectors, sniffing
 from uploads.errors import (
     AdminRegistrationClosed,
@@ -44,6 +47,7 @@ NAME_ALPHABET = string.ascii_letters + string.digits
 NAME_LENGTH = 7
 _EXTENSION_RE = re.compile(r"^[a-z0-9]{1,10}$")
 _HASH_CHUNK = 1024 * 1024
+THUMBNAIL_DIR = "_thumbs"
 
 
 # --- names --------------------------------------------------------------------------------------
@@ -149,12 +153,50 @@ def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) 
         raise
 
 
+def thumbnail_name(name: str) -> str:
+    """Where the dashboard thumbnail of upload `name` is kept (beside the flat uploads)."""
+    return f"{THUMBNAIL_DIR}/{name}.webp"
+
+
+def upload_thumbnail_ensure(*, upload: Upload) -> str | None:
+    """The stored name of the upload's WebP thumbnail, made once on first use.
+
+    None when the upload is no previewable image or Pillow refuses it (a bomb, a lie).
+    """
+    if not upload.is_previewable_image:
+        return None
+    storage = upload_storage()
+    name = thumbnail_name(upload.name)
+    if storage.exists(name):
+        return name
+    try:
+        with storage.open(upload.name, "rb") as handle:
+            data = make_thumbnail(handle)
+    except ImageRejected:
+        return None
+    saved = storage.save(name, ContentFile(data))
+    if saved != name:  # a parallel request made it first; keep one copy
+        storage.delete(saved)
+    if not Upload.objects.filter(pk=upload.pk).exists():
+        storage.delete(name)  # deleted meanwhile: leave no orphan thumbnail
+        return None
+    return name
+
+
+def _delete_stored(names: list[str]) -> None:
+    storage = upload_storage()
+    for name in names:
+        storage.delete(name)
+        storage.delete(thumbnail_name(name))
+
+
 @transaction.atomic
 def upload_delete(*, upload: Upload) -> None:
-    """Remove the row, then the stored object; a storage failure rolls the row back."""
+    """Remove the row, then the stored object and its thumbnail; a storage failure rolls the
+    row back."""
     name = upload.name
     upload.delete()
-    upload_storage().delete(name)
+    _delete_stored([name])
 
 
 @transaction.atomic
@@ -164,10 +206,8 @@ def user_delete_with_files(*, user: User) -> int:
     Returns how many files were removed.
     """
     names = list(Upload.objects.filter(owner=user).values_list("name", flat=True))
-    storage = upload_storage()
     Upload.objects.filter(owner=user).delete()
-    for name in names:
-        storage.delete(name)
+    _delete_stored(names)
     # Keys the user redeemed keep the name for the audit trail; the FK goes null.
     user.delete()
     return len(names)
@@ -298,27 +338,38 @@ class StorageReport:
     dangling: list[str]
 
 
-def _stored_names() -> set[str]:
-    """Every object name in the uploads storage (uploads are stored flat, at the top level)."""
-    storage = upload_storage()
+def _list(folder: str) -> set[str]:
     try:
-        _, files = storage.listdir("")
+        _, files = upload_storage().listdir(folder)
     except FileNotFoundError:
         return set()  # a local storage whose folder was never created holds nothing
     return set(files)
+
+
+def _stored_names() -> set[str]:
+    """Every stored object: the flat uploads, and thumbnails as `_thumbs/<name>.webp`."""
+    thumbs = {f"{THUMBNAIL_DIR}/{name}" for name in _list(THUMBNAIL_DIR)}
+    return _list("") | thumbs
+
+
+def _owner_of(stored: str) -> str:
+    """The upload a stored object belongs to (a thumbnail belongs to its upload)."""
+    if stored.startswith(f"{THUMBNAIL_DIR}/"):
+        return stored[len(THUMBNAIL_DIR) + 1 :].removesuffix(".webp")
+    return stored
 
 
 def storage_reconcile(*, fix: bool) -> StorageReport:
     """Objects without a row and rows without an object; with fix=True remove both kinds."""
     stored = _stored_names()
     rows = set(Upload.objects.values_list("name", flat=True))
-    orphans = sorted(stored - rows)
-    dangling = sorted(rows - stored)
+    orphans = sorted(name for name in stored if _owner_of(name) not in rows)
+    dangling = sorted(rows - {name for name in stored if _owner_of(name) == name})
     if fix:
         storage = upload_storage()
         for name in orphans:
             # Re-check: an upload may have committed its row since we listed.
-            if not Upload.objects.filter(name=name).exists():
+            if not Upload.objects.filter(name=_owner_of(name)).exists():
                 storage.delete(name)
         for name in dangling:
             with transaction.atomic():

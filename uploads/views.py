@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,6 +25,27 @@ from uploads.uploadhandlers import install_limited_handler, reject_oversized_con
 
 FILES_URL = "uploads_dashboard:files"
 PAGE_SIZE = 50
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def file_thumbnail(request: HttpRequest, name: str) -> HttpResponse:
+    """The owner's dashboard thumbnail of an image upload (made once, then kept)."""
+    upload = selectors.upload_get_for_user(user=request.user, name=name)
+    thumbnail = services.upload_thumbnail_ensure(upload=upload) if upload else None
+    if thumbnail is None:
+        raise Http404("No thumbnail for this file.")
+    storage = upload_storage()
+    return stored_file_response(
+        request,
+        storage=storage,
+        name=thumbnail,
+        content_type="image/webp",
+        size=storage.size(thumbnail),
+        etag=f"thumb-{upload.sha256}",
+        last_modified=upload.created_at,
+        cache_control="private, max-age=86400",
+    )
 
 
 @require_http_methods(["GET", "HEAD"])

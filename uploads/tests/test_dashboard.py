@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
+from PIL import Image as PILImage
 
 from accounts.models import User
 from uploads.models import RegistrationKey, Upload
@@ -265,3 +267,52 @@ def test_files_page_paginates(logged_in: Client, owner: User) -> None:
 def test_delete_account_logs_out(logged_in: Client) -> None:
     logged_in.post("/accounts/delete/", {"password": PASSWORD, "confirm": "on"})
     assert "_auth_user_id" not in logged_in.session
+
+
+# --- thumbnails ----------------------------------------------------------------------------------
+def test_image_uploads_get_a_server_made_webp_thumbnail_once(
+    logged_in: Client, owner_token: str, upload_file: Any, uploads_storage: Path
+) -> None:
+    name = upload_file(owner_token, png_bytes((800, 600)), "big.png").json()["url"].rsplit("/")[-1]
+    page = logged_in.get("/dashboard/files/").content.decode()
+    assert f"/dashboard/files/{name}/thumb.webp" in page
+    first = logged_in.get(f"/dashboard/files/{name}/thumb.webp")
+    assert first.status_code == 200 and first["Content-Type"] == "image/webp"
+    body = b"".join(first.streaming_content)
+    with PILImage.open(io.BytesIO(body)) as thumb:
+        assert max(thumb.size) <= 480
+    again = logged_in.get(f"/dashboard/files/{name}/thumb.webp")
+    assert b"".join(again.streaming_content) == body
+    assert (uploads_storage / "_thumbs" / f"{name}.webp").exists()
+
+
+def test_thumbnail_of_another_users_upload_is_404(
+    client: Client, other_user: User, owner_token: str, upload_file: Any
+) -> None:
+    name = upload_file(owner_token, png_bytes(), "cat.png").json()["url"].rsplit("/")[-1]
+    client.force_login(other_user)
+    assert client.get(f"/dashboard/files/{name}/thumb.webp").status_code == 404
+
+
+def test_non_images_have_no_thumbnail(
+    logged_in: Client, owner_token: str, upload_file: Any
+) -> None:
+    name = upload_file(owner_token, b"plain text", "a.txt").json()["url"].rsplit("/")[-1]
+    assert logged_in.get(f"/dashboard/files/{name}/thumb.webp").status_code == 404
+
+
+def test_deleting_an_upload_removes_its_thumbnail_and_storage_check_stays_clean(
+    logged_in: Client, owner_token: str, upload_file: Any, uploads_storage: Path
+) -> None:
+    from uploads.services import storage_reconcile
+
+    name = upload_file(owner_token, png_bytes(), "cat.png").json()["url"].rsplit("/")[-1]
+    logged_in.get(f"/dashboard/files/{name}/thumb.webp")
+    report = storage_reconcile(fix=False)
+    assert report.orphans == [] and report.dangling == []
+    response = logged_in.post(
+        "/api/files/delete", HTTP_TOKEN=owner_token, HTTP_FILE=name, HTTP_USER_AGENT="t"
+    )
+    assert response.status_code == 200
+    assert not (uploads_storage / "_thumbs" / f"{name}.webp").exists()
+    assert not (uploads_storage / name).exists()
