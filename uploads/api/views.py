@@ -38,7 +38,10 @@ def _header(request: Request, name: str) -> str:
     value = request.headers.get(name)
     if value is None or value == "":
         raise ApiError(f"The {name} header is required.", 400)
-    return _utf8(value)
+    value = _utf8(value)
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ApiError(f"The {name} header must not contain control characters.", 400)
+    return value
 
 
 def _utf8(value: str) -> str:
