@@ -169,8 +169,9 @@ def _count(request: HttpRequest, scope: str, client: ApiClient, rate: str) -> di
 def _reset_ms(usage: dict) -> int:
     # django-ratelimit's window value is the last second of the window (for 1-second windows,
     # the current second), and time_left counts whole seconds up to it: the next window
-    # starts one second after.
-    return (int(time.time()) + max(0, usage["time_left"]) + 1) * 1000
+    # starts one second after. time_left is -1 when the clock ticked inside get_usage: the
+    # window the request was counted in has just ended.
+    return (int(time.time()) + usage["time_left"] + 1) * 1000
 
 
 def blocked_until(client: ApiClient) -> float | None:
@@ -220,18 +221,21 @@ def check(request: HttpRequest) -> Decision | None:
                 retry_after_ms=int(until * 1000) - _now_ms(),
             )
         usage = _count(request, scope, client, rate)
-        if usage is None or usage["time_left"] < 0:
-            # No counter (cache unreachable): serving beats refusing everybody.
+        if usage is None or usage["count"] == 0:
+            # No counter (an increment never yields 0, so the cache is unreachable):
+            # serving beats refusing everybody.
             logger.warning("rate limit: counter unavailable, request let through")
             return None
         delayed_ms = 0
         if usage["should_limit"]:
-            wait_ms = _reset_ms(usage) - _now_ms()
-            if 0 <= wait_ms <= settings.RATELIMIT_MAX_DELAY_MS:
+            wait_ms = max(0, _reset_ms(usage) - _now_ms())
+            if wait_ms <= settings.RATELIMIT_MAX_DELAY_MS:
                 # Seed 000: a short burst waits for the next window instead of failing.
                 time.sleep((wait_ms + 1) / 1000)
                 delayed_ms = wait_ms + 1
-                usage = _count(request, scope, client, rate) or usage
+                again = _count(request, scope, client, rate)
+                if again is not None and again["count"]:
+                    usage = again
         reset_ms = _reset_ms(usage)
         if usage["should_limit"]:
             retry_after_ms = reset_ms - _now_ms()

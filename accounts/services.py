@@ -178,7 +178,15 @@ def application_approve(
     token.scopes = granted
     token.expires_at = expires_at
     token.issued_by = by
-    token.save(update_fields=["scopes", "expires_at", "issued_by"])
+    fields = ["scopes", "expires_at", "issued_by"]
+    if token.revoked_at is not None:
+        # Approved again after a rejection or revocation: a fresh value, never the old one.
+        token.nonce = tokens.new_nonce()
+        token.digest = tokens.digest(tokens.derive(token.nonce, token.kind))
+        token.revoked_at = None
+        token.created_at = now
+        fields += ["nonce", "digest", "revoked_at", "created_at"]
+    token.save(update_fields=fields)
     return token
 
 

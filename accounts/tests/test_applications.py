@@ -248,6 +248,22 @@ def test_reject_after_approval_revokes_the_token(owner: User, staff: User) -> No
     assert services.token_authenticate(value=value, kind=Token.Kind.API) is None
 
 
+def test_approval_after_rejection_gives_a_fresh_working_token(owner: User, staff: User) -> None:
+    application = services.application_request(user=owner, name="a", purpose="b", scopes=[])
+    token = services.application_approve(
+        application=application, scopes=[], expires_at=None, by=staff
+    )
+    old_value = services.token_value(token=token)
+    services.application_reject(application=application, by=staff)
+    token = services.application_approve(
+        application=application, scopes=[], expires_at=None, by=staff
+    )
+    new_value = services.token_value(token=token)
+    assert new_value != old_value
+    assert services.token_authenticate(value=old_value, kind=Token.Kind.API) is None
+    assert services.token_authenticate(value=new_value, kind=Token.Kind.API) == token
+
+
 def test_reapproval_updates_the_same_token(owner: User, staff: User) -> None:
     application = services.application_request(user=owner, name="a", purpose="b", scopes=[])
     first = services.application_approve(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 import time
 from typing import Any
 
@@ -432,3 +433,21 @@ def test_non_json_bodies_and_the_file_host_api_are_left_alone(roomy_api: Client)
     # The file host takes headers and multipart bodies (seed 004): no 415 there.
     response = roomy_api.post("/api/test-ping", data='{"a": 1}', content_type="text/plain")
     assert response.status_code == 200
+
+
+def test_api_is_served_when_the_shared_cache_is_down(api: Client, settings: Any) -> None:
+    """An unreachable Redis must not turn every API request into a 500 (fail open, logged)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens here once the socket is closed
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    for _ in range(3):
+        response = api.get("/api/test-ping")
+        assert response.status_code == 200
+        assert "X-RateLimit-Limit" not in response
