@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -31,4 +31,15 @@ def application_token(*, application: ApiApplication) -> Token | None:
 def ratelimit_block_active(*, key: str) -> QuerySet[RateLimitBlock]:
     return RateLimitBlock.objects.filter(
         key=key, lifted_at__isnull=True, blocked_until__gt=timezone.now()
+    )
+
+
+def api_token_list_active(*, user: User) -> QuerySet[Token]:
+    """The user's working catalog API tokens, with their applications (dashboard top card)."""
+    now = timezone.now()
+    return (
+        Token.objects.filter(user=user, kind=Token.Kind.API, revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("application")
+        .order_by("-created_at")
     )

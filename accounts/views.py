@@ -53,7 +53,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @login_required
 def dashboard_home(request: HttpRequest) -> HttpResponse:
     applications = selectors.application_list_for_user(user=request.user)[:5]
-    return render(request, "accounts/dashboard_home.html", {"applications": applications})
+    tokens = selectors.api_token_list_active(user=request.user)
+    return render(
+        request,
+        "accounts/dashboard_home.html",
+        {"applications": applications, "tokens": tokens},
+    )
 
 
 @require_GET

@@ -110,6 +110,11 @@ def test_full_flow_request_approve_reveal_regenerate_revoke(
     assert b"/static/js/token.js" in masked.content
     value = _shown_token(owner_client, application)
     assert services.token_authenticate(value=value, kind=Token.Kind.API) == token
+    # Seed 000: "you will see your token on top of the dashboard page".
+    home = owner_client.get("/dashboard/").content.decode()
+    assert 'id="api-tokens"' in home
+    assert f"/dashboard/applications/{application.pk}/?reveal=1" in home
+    assert value not in home  # hidden until "reveal"
 
     # The "how to call the API" snippet carries SITE_URL and the Bearer header (seed 000).
     revealed = owner_client.get(f"/dashboard/applications/{application.pk}/?reveal=1")

@@ -71,7 +71,7 @@ def test_reveal_and_copy_the_token_with_javascript(
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page = context.new_page()
     _log_in(page, live_server)
-    page.click("text=Kaguya bot")
+    page.click("#api-tokens >> text=manage")
     page.wait_for_url(f"{live_server.url}/dashboard/applications/{pk}/")
     field = page.locator("#token-value")
     assert field.get_attribute("type") == "password"
