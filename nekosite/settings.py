@@ -279,7 +279,13 @@ def _storage(location: str) -> dict:
 def _s3_client_config():
     from botocore.config import Config
 
-    return Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
+    # signature_version must live here too: a client_config replaces django-storages' own.
+    return Config(
+        signature_version="s3v4",
+        connect_timeout=5,
+        read_timeout=30,
+        retries={"max_attempts": 2},
+    )
 
 
 STORAGES = {
