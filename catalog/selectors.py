@@ -137,6 +137,8 @@ def categories_resolve(*, names: Iterable[str]) -> list[uuid.UUID] | None:
     wanted = {name.casefold() for name in names}
     if not wanted:
         return []
+    if any("\x00" in name for name in wanted):
+        return None  # no category name holds a NUL (PostgreSQL cannot even compare one)
     query = Q()
     for name in wanted:
         query |= Q(name__iexact=name)
