@@ -324,8 +324,9 @@ class TokenAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Token]:
-        # The change page prints the application ("name (user)") too.
-        return super().get_queryset(request).select_related("application__user")
+        # The change page prints these too. (A select_related here makes the changelist skip
+        # list_select_related, so both name the same relations.)
+        return super().get_queryset(request).select_related(*self.list_select_related)
 
     @admin.display(boolean=True)
     def active(self, obj: Token) -> bool:
