@@ -81,16 +81,52 @@ class UserAdmin(DjangoUserAdmin):
     actions = ["disable_users", "enable_users"]
     inlines = [ApiApplicationInline, TokenInline]
 
+    # Only a superuser hands out superuser status or permissions; otherwise a moderator with
+    # "change user" could promote themselves.
+    PRIVILEGE_FIELDS = ("is_superuser", "groups", "user_permissions")
+
     def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
         # The add form has no tokens or applications to show.
         return [] if obj is None else list(self.inlines)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser and obj is not None:
+            fields += [f for f in self.PRIVILEGE_FIELDS if f not in fields]
+        return fields
+
+    @staticmethod
+    def outranks(request: HttpRequest, user: User) -> bool:
+        """Staff may act on a superuser's account only when they are superusers themselves."""
+        return request.user.is_superuser or not user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and not self.outranks(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and not self.outranks(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def actionable(self, request: HttpRequest, queryset: QuerySet[User]) -> list[User]:
+        """The selected users this staff member may act on; the others are named and skipped."""
+        users = list(queryset)
+        refused = [u for u in users if not self.outranks(request, u)]
+        if refused:
+            names = ", ".join(u.username for u in refused)
+            self.message_user(
+                request, f"Only a superuser can act on superusers: {names}.", messages.ERROR
+            )
+        return [u for u in users if self.outranks(request, u)]
 
     @admin.action(
         description="Disable selected users (log-in and tokens refused)", permissions=["change"]
     )
     def disable_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         disabled = []
-        for user in queryset:
+        for user in self.actionable(request, queryset):
             if user.pk == request.user.pk:
                 self.message_user(request, "You cannot disable yourself.", messages.ERROR)
                 continue
@@ -103,7 +139,7 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Enable selected users", permissions=["change"])
     def enable_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         enabled = []
-        for user in queryset:
+        for user in self.actionable(request, queryset):
             if not user.is_active:
                 services.user_enable(user=user)
                 enabled.append(user)

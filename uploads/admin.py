@@ -249,6 +249,8 @@ class UserAdmin(AccountsUserAdmin):
     ) -> HttpResponse | None:
         """Replaces Django's bulk delete (same key, so its confirmation page posts back here):
         the same confirmation page, then delete_queryset, which purges stored files."""
+        if len(self.actionable(request, queryset)) != len(queryset):
+            return None  # a superuser was selected by a non-superuser; nothing is deleted
         return admin_actions.delete_selected(self, request, queryset)
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:

@@ -170,3 +170,46 @@ def test_rate_limit_override_change_is_in_the_history(
     entry = LogEntry.objects.get(user=staff, object_id=str(token.pk))
     assert entry.action_flag == CHANGE
     assert "Rate limit override" in entry.get_change_message()
+
+
+def _user_moderator() -> tuple[User, Client]:
+    user = User.objects.create_user("usermod", password=PASSWORD, is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_user", "change_user", "delete_user"])
+    )
+    client = Client()
+    client.force_login(user)
+    return user, client
+
+
+def test_a_moderator_cannot_grant_privileges_or_touch_superusers(owner: User, staff: User) -> None:
+    moderator, client = _user_moderator()
+    page = client.get(f"/admin/accounts/user/{owner.pk}/change/").content.decode()
+    assert 'name="is_active"' in page
+    for field in ("is_superuser", "groups", "user_permissions"):
+        assert f'name="{field}"' not in page
+    own = client.get(f"/admin/accounts/user/{moderator.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in own and 'name="user_permissions"' not in own
+
+    # A superuser's account is read-only to them: no edit, password change, delete or disable.
+    assert client.get(f"/admin/accounts/user/{staff.pk}/change/").status_code == 200
+    assert client.post(f"/admin/accounts/user/{staff.pk}/change/", {}).status_code == 403
+    assert client.get(f"/admin/accounts/user/{staff.pk}/password/").status_code == 403
+    assert client.post(f"/admin/accounts/user/{staff.pk}/delete/", {"post": "yes"}).status_code == (
+        403
+    )
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "disable_users", "_selected_action": [staff.pk, owner.pk]},
+        follow=True,
+    )
+    assert "Only a superuser can act on superusers: root." in response.content.decode()
+    staff.refresh_from_db()
+    owner.refresh_from_db()
+    assert staff.is_active is True and owner.is_active is False
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "delete_selected", "_selected_action": [staff.pk], "post": "yes"},
+        follow=True,
+    )
+    assert User.objects.filter(pk=staff.pk).exists()
