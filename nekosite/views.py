@@ -87,9 +87,9 @@ def stats(request: HttpRequest) -> HttpResponse:
     per_day = numbers["per_day"]
     # SVG built from escaped text by nekosite.lib.charts; the template prints it with |safe.
     charts = {
-        "rating_chart": bar_chart(numbers["by_rating"], title="Images by rating", width=480),
+        "rating_chart": bar_chart(numbers["by_rating"], title="Images by rating", width=400),
         "category_chart": bar_chart(
-            numbers["per_category"], title="Images per category", width=480
+            numbers["per_category"], title="Images per category", width=400
         ),
         "day_chart": column_chart(
             [(day[5:], count) for day, count in per_day],

@@ -15,6 +15,8 @@ from PIL import Image as PillowImage
 from playwright.sync_api import Error as PlaywrightError
 
 from accounts.models import ApiApplication, User
+from catalog.models import Image
+from catalog.services import image_thumbnail_ensure
 from catalog.tests.factories import make_category, make_image
 from uploads.models import Upload
 
@@ -37,6 +39,14 @@ def _urls_on_the_live_server(live_server: Any, settings: Any, tmp_path: Path) ->
     }
     # Argon2 is deliberately slow; these tests are about the pages, not hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _thumbnails_made_beforehand() -> None:
+    """Make the thumbnails now: the live server's threads would otherwise all write them at once
+    into the test run's shared-cache in-memory SQLite, which answers "table is locked" at once
+    (a file database waits for the lock instead)."""
+    for image in Image.objects.all():
+        image_thumbnail_ensure(image=image)
 
 
 def png(path: Path, size: tuple[int, int], color: str) -> Path:
@@ -95,7 +105,8 @@ def test_sign_up_log_in_upload_two_files_copy_a_link_and_delete_one(
     assert len(names) == 2
 
     # The list shows both; "Copy link" puts the public URL on the clipboard, and it opens.
-    page.reload()
+    page.click("#upload-refresh a")
+    page.wait_for_load_state()
     assert page.locator("table.files-table tbody tr").count() == 2
     picture = Upload.objects.get(owner=owner, original_name="cat.png")
     row = page.locator("tr", has=page.locator(f"a:text-is('{picture.name}')"))
@@ -139,6 +150,7 @@ def test_gallery_filters_by_category_and_pages_through_results(page: Any, shoot:
         make_image(categories=[maid], width=40, height=30)
     for _ in range(3):
         make_image(categories=[sky], width=30, height=40)
+    _thumbnails_made_beforehand()
 
     page.goto("/")
     assert "29 images" in page.inner_text(".result-count")
