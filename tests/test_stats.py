@@ -94,13 +94,13 @@ def test_stats_page_renders_the_numbers_and_three_charts(data: object) -> None:
     assert html.count('<svg class="chart" role="img"') == 3
     for label in ("Images by rating", "Images per category", "Uploads per day"):
         assert f'aria-label="{label}' in html
-    totals = dict(
-        (label.strip(), value)
+    totals = {
+        label.strip(): value
         for value, label in re.findall(
             r'<span class="total-value">([^<]+)</span> <span class="total-label">([^<]+)</span>',
             html,
         )
-    )
+    }
     assert totals["images in the catalog"] == "5"
     assert totals["uploaded files"] == "4"
     assert totals["uploads in the last 30 days"] == "3"
