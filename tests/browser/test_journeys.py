@@ -292,3 +292,23 @@ def test_phone_menu_collapses_and_opens_and_links_stay_without_javascript(
     assert plain.locator("#nav-links a[href='/accounts/login/']").is_visible()
     assert plain.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
+
+
+def test_files_page_works_without_javascript(
+    browser: Any, live_server: Any, shoot: Any, tmp_path: Path
+) -> None:
+    User.objects.create_user(username="plain", password=PASSWORD)
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    page = context.new_page()
+    log_in(page, "plain")
+    page.goto("/dashboard/files/")
+    # Script-only controls stay out of the way; the plain form posts the files itself.
+    assert page.locator("button.nav-toggle").is_hidden()
+    page.set_input_files("#id_files", [str(png(tmp_path / "a.png", (30, 30), "teal"))])
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("table.files-table tbody tr").count() == 1
+    assert page.locator("button.js-copy:visible").count() == 0
+    assert Upload.objects.filter(owner__username="plain").count() == 1
+    shoot(page, "files-without-javascript")
+    context.close()
