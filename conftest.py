@@ -9,6 +9,8 @@ from django.core.cache import cache
 
 from tests.servers import moto_server
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
