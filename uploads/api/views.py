@@ -25,6 +25,7 @@ from accounts.authentication import filehost_token
 from accounts.models import Token, User
 from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError
+from nekosite.lib.openapi import HEADER_VALUE_PATTERN, ErrorSerializer
 from uploads import selectors, services
 from uploads.api import wire
 from uploads.errors import InvalidAdminKey
@@ -101,19 +102,54 @@ def _password_user(request: Request) -> User:
 
 
 # --- schema helpers -----------------------------------------------------------------------------
-def _h(name: str, description: str, required: bool = True) -> OpenApiParameter:
+def _h(
+    name: str,
+    description: str,
+    required: bool = True,
+    schema: dict | None = None,
+) -> OpenApiParameter:
+    """A header parameter. Required headers are checked by _header(): present, not empty and
+    free of control characters, which is what HEADER_VALUE_PATTERN says."""
+    if schema is None:
+        schema = {"type": "string", "pattern": HEADER_VALUE_PATTERN} if required else None
     return OpenApiParameter(
-        name, OpenApiTypes.STR, OpenApiParameter.HEADER, required=required, description=description
+        name,
+        schema or OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        required=required,
+        description=description,
     )
 
 
 TOKEN = _h("token", "Your file-host token (or send Authorization: Bearer <token>).", False)
 USERNAME = _h("username", "Account username.")
 PASSWORD = _h("password", "Account password.")
-ERRORS = {
-    code: OpenApiResponse(description=f"Error envelope {{code, message, success: false}} ({code})")
-    for code in (400, 401, 403, 404, 409, 413, 415, 429)
+# Sign-up checks what Django's User model and password validators accept; the patterns say what
+# a schema can (the common-password and similar-to-username rules are 400s it cannot express).
+NEW_USERNAME = _h(
+    "username",
+    "The new account's name: 1 to 150 letters, digits and @ . + - _ characters.",
+    schema={"type": "string", "maxLength": 150, "pattern": r"^[\w.@+-]+$"},
+)
+NEW_PASSWORD_SCHEMA = {
+    "type": "string",
+    "minLength": 8,
+    # At least one character that is not a digit (Django's NumericPasswordValidator).
+    "pattern": r"^[^\x00-\x1f\x7f]*[^0-9\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
 }
+NEW_PASSWORD = _h(
+    "password",
+    "At least 8 characters, not only digits, not a common password, not like the username.",
+    schema=NEW_PASSWORD_SCHEMA,
+)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 429)
+ERRORS = {
+    code: OpenApiResponse(
+        ErrorSerializer, description=f"Error envelope {{code, message, success: false}} ({code})"
+    )
+    for code in ERROR_STATUSES
+}
+NAME_LIST = {"type": "array", "items": {"type": "string"}}
 
 
 def _text(description: str) -> dict:
@@ -174,8 +210,8 @@ class UserSignupView(APIView):
     @extend_schema(
         tags=TAG,
         parameters=[
-            USERNAME,
-            PASSWORD,
+            NEW_USERNAME,
+            NEW_PASSWORD,
             _h("regkey", "Registration key, required when invite-only mode is on.", False),
         ],
         request=None,
@@ -207,7 +243,11 @@ class UserDeleteView(APIView):
 class PasswordResetView(APIView):
     @extend_schema(
         tags=TAG,
-        parameters=[USERNAME, PASSWORD, _h("newpassword", "The new password.")],
+        parameters=[
+            USERNAME,
+            PASSWORD,
+            _h("newpassword", NEW_PASSWORD.description, schema=NEW_PASSWORD_SCHEMA),
+        ],
         request=None,
         responses={**_text('"The password has been reset!"'), **ERRORS},
     )
@@ -262,7 +302,7 @@ class FilesListView(APIView):
         tags=TAG,
         parameters=[TOKEN],
         request=None,
-        responses={200: OpenApiResponse(OpenApiTypes.STR, description="File names."), **ERRORS},
+        responses={200: OpenApiResponse(NAME_LIST, description="File names."), **ERRORS},
     )
     def post(self, request: Request) -> Response:
         user = _authenticated_user(request)
@@ -324,7 +364,7 @@ class FilesDeleteView(APIView):
 class AdminSignupView(APIView):
     @extend_schema(
         tags=TAG,
-        parameters=[USERNAME, PASSWORD, _h("adminkey", "The instance's ADMIN_KEY.")],
+        parameters=[NEW_USERNAME, NEW_PASSWORD, _h("adminkey", "The instance's ADMIN_KEY.")],
         request=None,
         responses={**_text('"Success!"'), **ERRORS},
     )
@@ -385,7 +425,11 @@ class AdminTokenGetView(APIView):
         return Response({"token": value})
 
 
-QUERY = _h("query", 'The EXACT name to look for, or " " for everything.')
+QUERY = _h(
+    "query",
+    'The EXACT name to look for, or " " for everything.',
+    schema={"type": "string"},
+)
 
 
 class AdminListUploadsView(APIView):
@@ -417,7 +461,7 @@ class AdminListUsersView(APIView):
         tags=TAG,
         parameters=[TOKEN, QUERY],
         request=None,
-        responses={200: OpenApiResponse(OpenApiTypes.STR, description="Usernames."), **ERRORS},
+        responses={200: OpenApiResponse(NAME_LIST, description="Usernames."), **ERRORS},
     )
     def post(self, request: Request) -> Response:
         _staff_user(request)
