@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import serializers
@@ -310,6 +311,11 @@ class FilesListView(APIView):
         return Response(list(names))
 
 
+@extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
+class NonEmptyFileField(serializers.FileField):
+    """Schema only: an empty file is refused with 400, so the upload is one byte or more."""
+
+
 class FilesUploadView(APIView):
     parser_classes = [MultiPartParser]
 
@@ -318,7 +324,7 @@ class FilesUploadView(APIView):
         parameters=[TOKEN],
         request={
             "multipart/form-data": inline_serializer(
-                "FileHostUpload", {UPLOAD_FIELD: serializers.FileField()}
+                "FileHostUpload", {UPLOAD_FIELD: NonEmptyFileField()}
             )
         },
         responses={
