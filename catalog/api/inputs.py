@@ -57,9 +57,10 @@ def _whole_number(value: str) -> int | None:
     """The number written in `value`, at most NUMBER_CAP; None when it is not all digits."""
     if not value or not value.isascii() or not value.isdigit():
         return None
-    if len(value) > _CAP_DIGITS:
+    digits = value.lstrip("0") or "0"  # leading zeros do not make a number larger
+    if len(digits) > _CAP_DIGITS:
         return NUMBER_CAP
-    return min(int(value), NUMBER_CAP)
+    return min(int(digits), NUMBER_CAP)
 
 
 def limit(request: Request, message: str = LIMIT_MESSAGE) -> int:
@@ -112,6 +113,10 @@ def category_names(request: Request) -> list[str]:
     """`categories=a,b` (and repeated `categories=`), stripped, duplicates removed."""
     names: dict[str, None] = {}
     for raw in request.query_params.getlist("categories"):
+        if "\x00" in raw:
+            # No category is named with a NUL (PostgreSQL text cannot even hold one, and would
+            # fail the query): seed 002's "do not exist", before any SQL.
+            raise ApiError(CATEGORIES_MESSAGE, 400)
         for name in raw.split(","):
             name = name.strip()
             if name:

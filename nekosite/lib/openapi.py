@@ -54,14 +54,26 @@ class ErrorSerializer(serializers.Serializer):
     success = serializers.BooleanField(help_text="Always false.")
 
 
+# Answers every /api/ operation can give, whatever the view does (accounts/middleware.py).
+COMMON_ERRORS = {
+    "400": "The request is not valid, e.g. no User-Agent header (seed 003).",
+    "429": "Too many requests; wait Retry-After seconds.",
+}
+
+
 def api_response_headers_hook(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """drf-spectacular POSTPROCESSING_HOOKS entry. The rate-limit headers are sent only while
-    RATELIMIT_ENABLE is on, so they are documented as optional; Retry-After is always on 429."""
+    """drf-spectacular POSTPROCESSING_HOOKS entry. Every /api/ operation documents 400 and 429
+    (the middleware can answer them anywhere) in the envelope. The rate-limit headers are sent
+    only while RATELIMIT_ENABLE is on, so they are optional; Retry-After is always on 429."""
+    envelope = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/"):
             continue
         for operation in operations.values():
-            for status, response in operation.get("responses", {}).items():
+            responses = operation.setdefault("responses", {})
+            for status, description in COMMON_ERRORS.items():
+                responses.setdefault(status, {"description": description, "content": envelope})
+            for status, response in responses.items():
                 headers = response.setdefault("headers", {})
                 for name, header in RATELIMIT_HEADERS.items():
                     headers.setdefault(name, {**header, "required": False})

@@ -88,6 +88,20 @@ def test_json_lists_and_plain_text_answers_are_documented_as_such(client: Client
     assert listed["application/json"]["schema"] == {"type": "array", "items": {"type": "string"}}
     valid = _operation(client, "/api/token/valid")["responses"]
     assert set(valid["200"]["content"]) == {"text/plain"}
-    for status in ("400", "401", "403", "404", "409", "413", "415", "429"):
-        schema = valid[status]["content"]["application/json"]["schema"]
-        assert schema == {"$ref": "#/components/schemas/Error"}
+
+
+def test_each_endpoint_documents_the_errors_it_can_answer_in_the_envelope(client: Client) -> None:
+    expected = {
+        "/api/token/valid": {"400", "401", "429"},
+        "/api/files/upload": {"400", "401", "413", "415", "429"},
+        "/api/files/delete": {"400", "401", "404", "429"},
+        "/api/user/signup": {"400", "403", "409", "429"},
+        "/api/admin/delete/user": {"400", "401", "403", "404", "429"},
+    }
+    for path, statuses in expected.items():
+        responses = _operation(client, path)["responses"]
+        assert set(responses) - {"200"} == statuses, path
+        for status in statuses:
+            schema = responses[status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Error"}
+    assert "Retry-After" in _operation(client, "/api/token/get")["responses"]["429"]["headers"]

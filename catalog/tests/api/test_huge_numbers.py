@@ -101,3 +101,13 @@ def test_expiry_that_is_not_a_number_over_30_keeps_the_seed_400(
         400,
         "The provided custom expiry time is not a number greater than 30.",
     )
+
+
+def test_leading_zeros_do_not_make_a_number_huge(client: Client) -> None:
+    for name in ("Aoi", "Beni", "Chiyo"):
+        make_artist(name=name)
+    zeros = "0" * 40
+    data = assert_success(
+        client.get("/api/v1/artist", {"limit": zeros + "2", "offset": zeros + "1"})
+    )
+    assert [artist["name"] for artist in data] == ["Beni", "Chiyo"]
