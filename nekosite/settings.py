@@ -358,6 +358,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # /api/v1 patterns write their leading slash as (?:/); restore it in the schema's paths.
     "PREPROCESSING_HOOKS": ["catalog.api.schema.v1_paths_hook"],
+    # Rate-limit headers on every /api/ answer, Retry-After on 429 (kept: the enum hook).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "nekosite.lib.openapi.api_response_headers_hook",
+    ],
 }
 
 # --- Misc -------------------------------------------------------------------------------------
