@@ -88,8 +88,9 @@ def _thumb(image: Image, size: int) -> SafeString | str:
     if not image.pk:
         return ""
     return format_html(
-        '<img src="{}" alt="" loading="lazy" style="max-width:{}px;max-height:{}px">',
+        '<img src="{}" alt="{}" loading="lazy" style="max-width:{}px;max-height:{}px">',
         reverse("catalog:thumbnail", args=[image.pk]),
+        f"Thumbnail of image {image.pk}",
         size,
         size,
     )
