@@ -481,8 +481,14 @@ def fault_slow(workers: int = 2, threads: int = 4, slow_clients: int = 50) -> di
             "max_ms": round(max((d for _, d in rows), default=0) * 1000, 1),
         }
 
+    buckets = {}
+    for t, status, _ in probe:
+        key = f"{int(t // 5) * 5:02d}-{int(t // 5) * 5 + 5:02d}s"
+        ok, total = buckets.get(key, (0, 0))
+        buckets[key] = (ok + (status == 200), total + 1)
     return {
         "server": f"gunicorn -w {workers} --threads {threads}",
+        "probe_ok_of_total_per_5s": {k: f"{ok}/{total}" for k, (ok, total) in buckets.items()},
         "slow_clients": slow_clients,
         "probe_before": window(0, FAULT_AT),
         "probe_during": window(FAULT_AT + 2, SECONDS),

@@ -244,9 +244,9 @@ def client_loop(
             if op in {"read", "anon"}:
                 # Bots read with their catalog API token; "anon" is a visitor without one.
                 headers = {"Authorization": f"Bearer {creds.api}"} if op == "read" else {}
-                status, _, reply_headers = request(
-                    base, "GET", rng.choice(READ_PATHS), headers=headers
-                )
+                # /api/v1/image needs the image:list scope, so only token holders list it.
+                paths = READ_PATHS if op == "read" else READ_PATHS[:1] + READ_PATHS[2:]
+                status, _, reply_headers = request(base, "GET", rng.choice(paths), headers=headers)
             elif op == "upload":
                 content = os.urandom(rng.randint(1, max_kb) * 1024)
                 body, ctype = multipart(f"f{rng.randint(0, 9999)}.bin", content)

@@ -105,6 +105,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: cuts bodies slower than 16 KB/s (408) and keeps a thread
+    # free for requests without a body (nekosite/lib/slowbody.py). Acts only under gunicorn.
+    "nekosite.lib.slowbody.SlowBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "nekosite.lib.errors.JsonErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

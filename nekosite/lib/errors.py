@@ -227,8 +227,9 @@ class JsonErrorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code == 500:
-            # An outage hit inside a middleware below this one (the rate-limit check looks
-            # tokens up in the database): Django already made it a 500; make it the 503.
+            # An outage (or an ApiError such as a too-slow body) raised inside a middleware
+            # below this one — the rate-limit check looks tokens up in the database, CSRF
+            # reads the body: Django already made it a 500; answer what it really is.
             outage = self._outage_response(request, getattr(request, UNCAUGHT_ATTR, None))
             if outage is not None:
                 return outage
@@ -254,7 +255,9 @@ class JsonErrorMiddleware:
         """
         if exception is None:
             return None
-        if isinstance(exception, (OperationalError, InterfaceError)):
+        if isinstance(exception, ApiError):
+            status, message, headers = exception.status, exception.message, exception.headers
+        elif isinstance(exception, (OperationalError, InterfaceError)):
             logger.warning("database unavailable: %s", exception)
             status, message, headers = 503, DEFAULT_MESSAGES[503], {"Retry-After": "5"}
         else:
@@ -268,15 +271,17 @@ class JsonErrorMiddleware:
         return HttpResponse(message, status=status, content_type="text/plain", headers=headers)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, ApiError):
+            if not self._is_json_path(request):
+                return None  # pages handle their own ApiErrors (as form messages)
+            return error_response(
+                exception.status, exception.message, headers=exception.headers, **exception.extra
+            )
         outage = self._outage_response(request, exception)
         if outage is not None:
             return outage
         if not self._is_json_path(request):
             return None
-        if isinstance(exception, ApiError):
-            return error_response(
-                exception.status, exception.message, headers=exception.headers, **exception.extra
-            )
         if isinstance(exception, Http404):
             return error_response(404)
         if isinstance(exception, PermissionDenied):
