@@ -515,7 +515,9 @@ def main() -> int:
     print(json.dumps(result, indent=2))
     if args.json_out:
         args.json_out.write_text(json.dumps(result, indent=2) + "\n")
-    ok = result.get("integrity_ok", True) and result.get("totals", {}).get("five_xx", 0) == 0
+    # 503/507 are the documented answers to an outage; a 500 or a lost file is a failure.
+    statuses = result.get("totals", {}).get("by_status", {})
+    ok = result.get("integrity_ok", True) and not statuses.get("500")
     print("RESULT:", "OK" if ok else "FAILED")
     return 0 if ok else 1
 

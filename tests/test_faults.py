@@ -3,7 +3,7 @@ is left half-done. Every fault is real: closed ports, a listening socket that ne
 a storage folder under a regular file, a full tmpfs, a stopped moto server, a cancelled
 PostgreSQL statement. The live versions under load are in bench/faults.py.
 
-Documented behaviour (README "Reliability", bench/RELIABILITY.md):
+Documented behaviour (bench/RELIABILITY.md):
 - database down: 503 in the envelope with Retry-After, within DB_CONNECT_TIMEOUT;
 - Redis down: rate limits and brute-force counters fail open, the cache is bypassed,
   /healthz says {"cache": "error"} with 503, nothing answers 500;
@@ -21,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,6 +183,10 @@ def test_reading_or_deleting_when_local_storage_fails_is_503_and_keeps_the_row(
     response = json_client.post("/api/files/delete", HTTP_TOKEN=token, HTTP_FILE=name)
     assert_envelope(response, 503, STORAGE_UNAVAILABLE)
     assert Upload.objects.filter(name=name).exists()  # the row deletion rolled back
+    # Writing into it is a 507, and leaves no row and no temporary file behind.
+    assert_envelope(upload(json_client, token, b"new", "n.txt"), 507, INSUFFICIENT)
+    assert list(Upload.objects.values_list("name", flat=True)) == [name]
+    assert files_under(temp_dir) == []
 
 
 @pytest.mark.django_db
@@ -599,3 +604,48 @@ def test_gunicorn_commands_set_a_worker_timeout() -> None:
     conf: dict[str, Any] = {}
     exec((ROOT / "deploy" / "gunicorn.conf.py").read_text(), conf)  # noqa: S102 - our own file
     assert conf["timeout"] * 1000 > 15000  # above the default DB_STATEMENT_TIMEOUT_MS
+
+
+# --- slow clients -------------------------------------------------------------------------------
+def test_a_body_slower_than_the_minimum_rate_is_cut_off_as_408(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real socket whose peer sends 3 bytes and then trickles nothing: the watchdog shuts the
+    read side at the deadline, the blocked read returns and SlowBody (408) is raised."""
+    from nekosite.lib import slowbody
+
+    monkeypatch.setattr(slowbody, "GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(slowbody, "MIN_BYTES_PER_SECOND", 1000)
+    server, peer = socket.socketpair()
+    with server, peer:
+        guarded = slowbody.DeadlineStream(server.makefile("rb"), server)
+        peer.sendall(b"abc")
+        started = time.monotonic()
+        with pytest.raises(slowbody.SlowBody) as refused:
+            guarded.read(1000)  # allowed: 0.5 s grace + 1000 B / 1000 B/s
+        assert 1.0 <= time.monotonic() - started < 5
+        assert refused.value.status == 408
+
+
+def test_a_body_at_a_normal_rate_passes_the_slow_body_guard() -> None:
+    from nekosite.lib import slowbody
+
+    server, peer = socket.socketpair()
+    with server, peer:
+        guarded = slowbody.DeadlineStream(server.makefile("rb"), server)
+        payload = os.urandom(200_000)
+        sender = threading.Thread(target=peer.sendall, args=(payload,))
+        sender.start()
+        received = b""
+        while len(received) < len(payload):
+            received += guarded.read(len(payload) - len(received))
+        sender.join()
+        assert received == payload
+
+
+def test_the_slow_body_guard_is_inactive_outside_gunicorn(
+    owner: User, token: str, temp_dir: Path, settings: Any, tmp_path: Path, json_client: Client
+) -> None:
+    """runserver and the test client expose no gunicorn.socket: uploads work unchanged."""
+    local_uploads(settings, tmp_path / "uploads")
+    assert upload(json_client, token, b"hello", "h.txt").status_code == 200

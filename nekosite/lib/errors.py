@@ -96,7 +96,10 @@ def storage_error(exc: BaseException, *, writing: bool = True) -> ApiError | Non
     """
     if isinstance(exc, ApiError):
         return None
-    if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+    # Django's FileSystemStorage re-raises "<folder> exists and is not a directory." as a bare
+    # FileExistsError (no errno) when the uploads folder itself has become a file.
+    unusable_folder = isinstance(exc, FileExistsError) and exc.errno is None
+    if unusable_folder or (isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS):
         if writing:
             return ApiError(DEFAULT_MESSAGES[507], 507, headers={"Retry-After": "60"})
         return ApiError(STORAGE_UNAVAILABLE, 503, headers={"Retry-After": "30"})

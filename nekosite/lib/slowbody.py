@@ -11,6 +11,7 @@ deployments without a buffering proxy:
    at MIN_BYTES_PER_SECOND on average; a slower body is cut off (the socket's read side is
    shut, so the blocked read returns) and answered 408 in the envelope.
 2. Body slots: at most `threads - 1` requests per process read a body at the same time
+   (a slot is given back as soon as the body is complete, before the upload is stored)
    (BODY_READ_SLOTS); another body-carrying request waits SLOT_WAIT_SECONDS for a slot and
    then gets 503 with Retry-After without its body being read, so one thread always stays
    free for everything else.
@@ -96,9 +97,17 @@ WATCHDOG = _Watchdog()
 class DeadlineStream:
     """Wraps the request's body stream; each read must finish by the minimum-rate deadline."""
 
-    def __init__(self, stream: Any, sock: socket.socket) -> None:
+    def __init__(
+        self,
+        stream: Any,
+        sock: socket.socket,
+        length: int = 0,
+        on_complete: Callable[[], None] | None = None,
+    ) -> None:
         self.stream = stream
         self.sock = sock
+        self.length = length
+        self.on_complete = on_complete
         self.started = time.monotonic()
         self.received = 0
 
@@ -114,6 +123,10 @@ class DeadlineStream:
         if WATCHDOG.disarm(key):
             raise SlowBody()
         self.received += len(data)
+        if self.on_complete is not None and (not data or self.received >= self.length):
+            # The whole body is in: storing it (which may take long) needs no body slot.
+            self.on_complete()
+            self.on_complete = None
         return data
 
     def read(self, size: int | None = -1) -> bytes:
@@ -150,12 +163,19 @@ class SlowBodyMiddleware:
             logger.warning("slow body guard: no free body slot for %s", request.path)
             _stop_reading(sock)
             return error_response(503, BUSY_MESSAGE, headers={"Retry-After": "2"})
-        stream = DeadlineStream(request._stream, sock)  # type: ignore[attr-defined]
+        released = threading.Event()
+
+        def release() -> None:
+            if not released.is_set():
+                released.set()
+                self.slots.release()
+
+        stream = DeadlineStream(request._stream, sock, length, release)  # type: ignore[attr-defined]
         try:
             request._stream = stream  # type: ignore[attr-defined]
             response = self.get_response(request)
         finally:
-            self.slots.release()
+            release()
         if stream.received < length:
             _stop_reading(sock)
         return response
