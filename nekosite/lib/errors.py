@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.signals import got_request_exception
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -176,6 +176,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(
             error_body(503, DEFAULT_MESSAGES[503]), status=503, headers={"Retry-After": "5"}
         )
+    if isinstance(exc, DataError):
+        logger.warning("database refused a value: %s", exc)
+        return Response(error_body(400, DEFAULT_MESSAGES[400]), status=400)
     failure = storage_error(exc, writing=False)
     if failure is not None:
         logger.warning("storage unavailable: %r", exc)
@@ -292,6 +295,11 @@ class JsonErrorMiddleware:
         if isinstance(exception, RequestDataTooBig):
             return error_response(413)
         if isinstance(exception, SuspiciousOperation):
+            return error_response(400)
+        if isinstance(exception, DataError):
+            # The database refused a value the client sent (PostgreSQL: a NUL byte in text,
+            # a number out of range): bad input is a 400, never a 500.
+            logger.warning("database refused a value on %s: %s", request.path, exception)
             return error_response(400)
         if isinstance(exception, DatabaseError):
             logger.exception("database error on %s", request.path)
