@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import bruteforce
@@ -32,6 +34,27 @@ class LoginForm(AuthenticationForm):
             raise
         bruteforce.reset(self.request, username)
         return cleaned
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's password change form plus the same brute-force guard on the old password, so
+    a stolen session cannot be used to guess the account's password."""
+
+    request: HttpRequest | None = None  # set by the view
+
+    def clean_old_password(self) -> str:
+        username = self.user.get_username()
+        try:
+            bruteforce.check(self.request, username)
+        except bruteforce.TooManyAttempts as exc:
+            raise ValidationError(exc.message, code="too_many_attempts") from exc
+        try:
+            old_password = super().clean_old_password()
+        except ValidationError:
+            bruteforce.record_failure(self.request, username)
+            raise
+        bruteforce.reset(self.request, username)
+        return old_password
 
 
 class ApplicationRequestForm(forms.Form):

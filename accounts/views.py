@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.forms import ApplicationRequestForm, LoginForm
+from accounts.forms import ApplicationRequestForm, LoginForm, PasswordChangeForm
 from accounts.models import Token
 
 
@@ -42,6 +42,12 @@ class LogoutView(auth_views.LogoutView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("dashboard:home")
+    form_class = PasswordChangeForm
+
+    def get_form(self, form_class: Any = None) -> PasswordChangeForm:
+        form = super().get_form(form_class)
+        form.request = self.request  # the brute-force guard counts per username and per IP
+        return form
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

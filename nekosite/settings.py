@@ -105,6 +105,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: cuts bodies slower than 16 KB/s (408) and keeps a thread
+    # free for requests without a body (nekosite/lib/slowbody.py). Acts only under gunicorn.
+    "nekosite.lib.slowbody.SlowBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "nekosite.lib.errors.JsonErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -172,7 +175,9 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that acts as an empty cache while Redis is unreachable
+            # (nekosite/lib/cache.py): a Redis outage degrades, it does not make 500s.
+            "BACKEND": "nekosite.lib.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "nekosite"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

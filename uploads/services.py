@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Token, User
 from accounts.services import filehost_token_get_or_create
+from nekosite.lib.errors import storage_errors
 from nekosite.lib.imagemeta import ImageRejected
 from nekosite.lib.thumbnails import make_thumbnail
 from uploads import selectors, sniffing
@@ -132,9 +133,17 @@ def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) 
 
     sha256 = _sha256(file)
     storage = upload_storage()
-    name = _free_name(extension)
-    content = file if isinstance(file, File) else File(file, name=name)
-    stored = storage.save(name, content)
+    # A full, read-only or unreachable storage is a 507/503 for the client, not a 500.
+    with storage_errors(writing=True):
+        name = _free_name(extension)
+        content = file if isinstance(file, File) else File(file, name=name)
+        try:
+            stored = storage.save(name, content)
+        except BaseException:
+            # A local save that hit a full disk may have left a partial file under the
+            # fresh name (nobody else can hold it: it was free a moment ago).
+            _discard(name)
+            raise
     try:
         if stored != name:
             raise RuntimeError(f"storage renamed {name!r} to {stored!r}")
@@ -151,6 +160,14 @@ def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) 
         # No row, no file: never leave an orphan behind.
         storage.delete(stored)
         raise
+
+
+def _discard(name: str) -> None:
+    """Best-effort removal of a half-written object; storage_check --fix catches the rest."""
+    try:
+        upload_storage().delete(name)
+    except Exception:
+        logger.warning("could not remove partial upload %s", name, exc_info=True)
 
 
 def thumbnail_name(name: str) -> str:
@@ -185,9 +202,11 @@ def upload_thumbnail_ensure(*, upload: Upload) -> str | None:
 
 def _delete_stored(names: list[str]) -> None:
     storage = upload_storage()
-    for name in names:
-        storage.delete(name)
-        storage.delete(thumbnail_name(name))
+    # An unreachable storage is a 503 and rolls the row deletion back (callers are atomic).
+    with storage_errors(writing=False):
+        for name in names:
+            storage.delete(name)
+            storage.delete(thumbnail_name(name))
 
 
 @transaction.atomic

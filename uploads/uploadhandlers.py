@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import HttpRequest
 
+from nekosite.lib.errors import storage_error
 from uploads.errors import FileTooLarge
 
 # Multipart boundaries and part headers around the file; a Content-Length beyond
@@ -39,12 +42,31 @@ class LimitedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
         self.limit = max_upload_bytes()
         self.received = 0
 
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().new_file(*args, **kwargs)
+        except OSError as exc:  # FILE_UPLOAD_TEMP_DIR full, read-only or missing
+            raise storage_error(exc, writing=True) or exc from exc
+
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
         if self.received > self.limit:
             self.file.close()
             raise FileTooLarge(int(settings.MAX_UPLOAD_MB))
-        return super().receive_data_chunk(raw_data, start)
+        try:
+            return super().receive_data_chunk(raw_data, start)
+        except OSError as exc:
+            # The disk filled up while the body streamed in: drop the partial temporary
+            # file (closing deletes it) and answer 507 instead of a 500.
+            self.file.close()
+            raise storage_error(exc, writing=True) or exc from exc
+
+    def file_complete(self, file_size: int) -> Any:
+        try:
+            return super().file_complete(file_size)
+        except OSError as exc:  # the last buffered bytes did not fit either
+            self.file.close()
+            raise storage_error(exc, writing=True) or exc from exc
 
 
 def install_limited_handler(request: HttpRequest) -> None:

@@ -6,12 +6,16 @@ middleware below turn it into the envelope. Nobody builds error JSON by hand.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.signals import got_request_exception
 from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf_exceptions
@@ -30,8 +34,9 @@ DEFAULT_MESSAGES = {
     429: "429: too many requests",
     500: "Internal server error.",
     503: "The service is temporarily unavailable, please retry shortly.",
+    507: "Insufficient storage: the server cannot store files right now, please retry later.",
 }
-
+STORAGE_UNAVAILABLE = "The file storage is temporarily unavailable, please retry shortly."
 
 BAD_DATA_MESSAGE = "The request contains a value that cannot be used (e.g. a NUL byte)."
 
@@ -52,6 +57,70 @@ class ApiError(Exception):
         self.status = status
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
+
+
+# OSErrors that mean "this storage cannot take writes now" (full disk, quota, read-only mount,
+# permissions, a path component that is not a folder, a failing device) rather than a bug.
+_STORAGE_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EFBIG,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ENOTDIR,
+        errno.EIO,
+    }
+)
+
+
+def _is_object_store_outage(exc: BaseException) -> bool:
+    """botocore: the endpoint is unreachable or slow, or answered with a 5xx (SlowDown...)."""
+    try:
+        from botocore import exceptions as boto
+    except ImportError:  # S3 support not installed: nothing to classify
+        return False
+    if isinstance(exc, (boto.ConnectionError, boto.HTTPClientError)):
+        return True  # EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ...
+    if isinstance(exc, boto.ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return int(status) >= 500
+    return False
+
+
+def storage_error(exc: BaseException, *, writing: bool = True) -> ApiError | None:
+    """The ApiError a storage failure should become, or None when `exc` is no storage outage.
+
+    Writing into a full, read-only or unusable local folder is a 507 (the server cannot store
+    the file); an unreachable or failing object store, and any failure while reading or
+    deleting, is a 503. Both carry Retry-After: the condition is expected to pass.
+    """
+    if isinstance(exc, ApiError):
+        return None
+    # Django's FileSystemStorage re-raises "<folder> exists and is not a directory." as a bare
+    # FileExistsError (no errno) when the uploads folder itself has become a file.
+    unusable_folder = isinstance(exc, FileExistsError) and exc.errno is None
+    if unusable_folder or (isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS):
+        if writing:
+            return ApiError(DEFAULT_MESSAGES[507], 507, headers={"Retry-After": "60"})
+        return ApiError(STORAGE_UNAVAILABLE, 503, headers={"Retry-After": "30"})
+    if _is_object_store_outage(exc):
+        return ApiError(STORAGE_UNAVAILABLE, 503, headers={"Retry-After": "30"})
+    return None
+
+
+@contextlib.contextmanager
+def storage_errors(*, writing: bool = True) -> Iterator[None]:
+    """Turn storage outages raised inside the block into ApiError (507/503), logged once."""
+    try:
+        yield
+    except Exception as exc:
+        failure = storage_error(exc, writing=writing)
+        if failure is None:
+            raise
+        logger.warning("storage unavailable (%s): %r", failure.status, exc)
+        raise failure from exc
 
 
 def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
@@ -113,6 +182,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(
             error_body(503, DEFAULT_MESSAGES[503]), status=503, headers={"Retry-After": "5"}
         )
+    failure = storage_error(exc, writing=False)
+    if failure is not None:
+        logger.warning("storage unavailable: %r", exc)
+        return Response(
+            error_body(failure.status, failure.message), status=failure.status,
+            headers=failure.headers,
+        )  # fmt: skip
     return None
 
 
@@ -134,6 +210,19 @@ RATELIMIT_HEADERS = (
 )
 
 
+UNCAUGHT_ATTR = "_nekosite_uncaught_exception"
+
+
+def _remember_uncaught_exception(sender: Any, request: HttpRequest | None = None, **_: Any) -> None:
+    """Django sends got_request_exception from inside its `except` block, before turning an
+    exception raised by a middleware into a 500 page; keep it for JsonErrorMiddleware."""
+    if request is not None:
+        setattr(request, UNCAUGHT_ATTR, sys.exc_info()[1])
+
+
+got_request_exception.connect(_remember_uncaught_exception, dispatch_uid=UNCAUGHT_ATTR)
+
+
 class JsonErrorMiddleware:
     """Error pages of JSON endpoints (404 routes, 405, 500, DB outages) in the envelope."""
 
@@ -146,6 +235,13 @@ class JsonErrorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.status_code == 500:
+            # An outage (or an ApiError such as a too-slow body) raised inside a middleware
+            # below this one — the rate-limit check looks tokens up in the database, CSRF
+            # reads the body: Django already made it a 500; answer what it really is.
+            outage = self._outage_response(request, getattr(request, UNCAUGHT_ATTR, None))
+            if outage is not None:
+                return outage
         if (
             response.status_code >= 400
             and self._is_json_path(request)
@@ -160,21 +256,41 @@ class JsonErrorMiddleware:
             return converted
         return response
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not self._is_json_path(request):
-            if isinstance(exception, (OperationalError, InterfaceError)):
-                logger.warning("database unavailable: %s", exception)
-                return HttpResponse(
-                    DEFAULT_MESSAGES[503],
-                    status=503,
-                    content_type="text/plain",
-                    headers={"Retry-After": "5"},
-                )
+    def _outage_response(
+        self, request: HttpRequest, exception: BaseException | None
+    ) -> HttpResponse | None:
+        """503 (database, object store) or 507/503 (storage) for an infrastructure failure:
+        the envelope on JSON paths, a short plain-text answer on pages. None for anything else.
+        """
+        if exception is None:
             return None
         if isinstance(exception, ApiError):
+            status, message, headers = exception.status, exception.message, exception.headers
+        elif isinstance(exception, (OperationalError, InterfaceError)):
+            logger.warning("database unavailable: %s", exception)
+            status, message, headers = 503, DEFAULT_MESSAGES[503], {"Retry-After": "5"}
+        else:
+            failure = storage_error(exception, writing=False)
+            if failure is None:
+                return None
+            logger.warning("storage unavailable: %r", exception)
+            status, message, headers = failure.status, failure.message, failure.headers
+        if self._is_json_path(request):
+            return error_response(status, message, headers=headers)
+        return HttpResponse(message, status=status, content_type="text/plain", headers=headers)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, ApiError):
+            if not self._is_json_path(request):
+                return None  # pages handle their own ApiErrors (as form messages)
             return error_response(
                 exception.status, exception.message, headers=exception.headers, **exception.extra
             )
+        outage = self._outage_response(request, exception)
+        if outage is not None:
+            return outage
+        if not self._is_json_path(request):
+            return None
         if isinstance(exception, Http404):
             return error_response(404)
         if isinstance(exception, PermissionDenied):
@@ -183,11 +299,10 @@ class JsonErrorMiddleware:
             return error_response(413)
         if isinstance(exception, SuspiciousOperation):
             return error_response(400)
-        if isinstance(exception, (OperationalError, InterfaceError)):
-            logger.warning("database unavailable: %s", exception)
-            return error_response(503, headers={"Retry-After": "5"})
         if isinstance(exception, DataError):
-            logger.info("data error on %s: %s", request.path, exception)
+            # The database refused a value the client sent (PostgreSQL: a NUL byte in text,
+            # a number out of range): bad input is a 400, never a 500.
+            logger.info("database refused a value on %s: %s", request.path, exception)
             return error_response(400, BAD_DATA_MESSAGE)
         if isinstance(exception, DatabaseError):
             logger.exception("database error on %s", request.path)

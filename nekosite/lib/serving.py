@@ -84,9 +84,23 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
 
 
 def _iter_file(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
+    """The first chunk is read now, before the response starts: a storage that cannot deliver
+    the object (S3 gone between the HEAD and the GET) raises in the view, which answers 503,
+    instead of breaking a response whose status was already sent."""
     try:
         handle.seek(start)
-        remaining = length
+        first = handle.read(min(CHUNK_SIZE, length)) if length > 0 else b""
+    except BaseException:
+        handle.close()
+        raise
+    return _rest_of_file(handle, first, length - len(first))
+
+
+def _rest_of_file(handle: IO[bytes], first: bytes, remaining: int) -> Iterator[bytes]:
+    try:
+        if not first:
+            return
+        yield first
         while remaining > 0:
             chunk = handle.read(min(CHUNK_SIZE, remaining))
             if not chunk:

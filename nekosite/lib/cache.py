@@ -1,0 +1,111 @@
+"""Django's RedisCache, made to degrade to "no cache" while Redis is unreachable.
+
+Everything nekosite keeps in the cache can be lost or recomputed: cached /stats, rate-limit
+counters and blocks (seed 001 — an outage lets requests through rather than refusing
+everybody), brute-force counters, the /healthz probe. So a Redis outage must not turn those
+requests into 500s. While Redis fails, reads are misses, writes are dropped and `incr` behaves
+as for a missing key; every failure is logged. After a failure the process skips Redis for
+RETRY_SECONDS instead of paying the socket timeout on every call, then tries again, so service
+comes back by itself when Redis does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 5.0
+
+
+class ResilientRedisCache(RedisCache):
+    """RedisCache whose operations answer like an empty cache while Redis is down."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def is_down(self) -> bool:
+        """True while this process is skipping Redis after a recent failure."""
+        return time.monotonic() < self._down_until
+
+    def _guarded(self, operation: str, call: Callable[[], Any], fallback: Callable[[], Any]) -> Any:
+        if self.is_down:
+            return fallback()
+        try:
+            return call()
+        except RedisError as exc:
+            with self._lock:
+                first = not self.is_down
+                self._down_until = time.monotonic() + RETRY_SECONDS
+            if first:
+                logger.warning("cache unavailable, bypassed for %ss (%s): %r", RETRY_SECONDS,
+                               operation, exc)  # fmt: skip
+            return fallback()
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return self._guarded("get", lambda: super(ResilientRedisCache, self).get(
+            key, default, version), lambda: default)  # fmt: skip
+
+    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
+        return self._guarded(
+            "get_many", lambda: super(ResilientRedisCache, self).get_many(keys, version), dict
+        )
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        return self._guarded(
+            "has_key", lambda: super(ResilientRedisCache, self).has_key(key, version), bool
+        )
+
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
+        # DEFAULT_TIMEOUT is a sentinel object in Django; pass the caller's value through.
+        self._guarded("set", lambda: super(ResilientRedisCache, self).set(
+            key, value, timeout, version), lambda: None)  # fmt: skip
+
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
+        return self._guarded("add", lambda: super(ResilientRedisCache, self).add(
+            key, value, timeout, version), lambda: False)  # fmt: skip
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._guarded("touch", lambda: super(ResilientRedisCache, self).touch(
+            key, timeout, version), lambda: False)  # fmt: skip
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return self._guarded(
+            "delete", lambda: super(ResilientRedisCache, self).delete(key, version), lambda: False
+        )
+
+    def set_many(
+        self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> list[Any]:
+        return self._guarded("set_many", lambda: super(ResilientRedisCache, self).set_many(
+            data, timeout, version), lambda: list(data))  # fmt: skip
+
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
+        self._guarded("delete_many", lambda: super(ResilientRedisCache, self).delete_many(
+            keys, version), lambda: None)  # fmt: skip
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        def missing() -> int:
+            # What Django says for a key that does not exist; callers already handle it.
+            raise ValueError(f"Key '{key}' not found (cache unavailable).")
+
+        return self._guarded("incr", lambda: super(ResilientRedisCache, self).incr(
+            key, delta, version), missing)  # fmt: skip
+
+    def clear(self) -> None:
+        self._guarded("clear", lambda: super(ResilientRedisCache, self).clear(), lambda: None)
