@@ -45,6 +45,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks (bench/README.md): ~15 min; needs PostgreSQL, Redis, nginx and wrk on this machine.
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
 superuser: $(STAMP)
 	$(BIN)/python manage.py createsuperuser
 

@@ -1,0 +1,233 @@
+"""Catalog size: latency of random selection and search at 10k, 100k and 1M images.
+
+Run: .venv/bin/python bench/scale.py          (BENCH_SCALE_MAX=100000 for a quick run)
+
+The baseline of each endpoint is the same endpoint on the 10k catalog, measured in the same
+run. Also: a chi-square uniformity test of /image/random over a 1k catalog, and SQLite at 100k.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from catalog_data import fill_pg, fill_sqlite
+from common import (
+    OUT,
+    WRK_DESC,
+    Gunicorn,
+    app_env,
+    emit,
+    get,
+    log,
+    pg_drop,
+    pg_reset,
+    prepare_app,
+    ratio,
+    redis_flush,
+    table,
+    target,
+    wrk,
+)
+
+NAME = "scale"
+DB = "nekosite_bench_scale"
+DB_UNIFORM = "nekosite_bench_uniform"
+SIZES = [
+    n
+    for n in (10_000, 100_000, 1_000_000)
+    if n <= int(os.environ.get("BENCH_SCALE_MAX", "1000000"))
+]
+SQLITE_SIZE = 100_000
+ENDPOINTS = [
+    ("random", "random limit=25", "/api/v1/image/random?limit=25"),
+    ("random_cats", "random limit=25 categories=catgirl,maid",
+     "/api/v1/image/random?limit=25&categories=catgirl,maid"),
+    ("category_search", "category search=%ai%", "/api/v1/category?search=%25ai%25"),
+    ("artist_search", "artist search=%aguya%", "/api/v1/artist?search=%25aguya%25"),
+]  # fmt: skip
+UNIFORM_IMAGES = 1000
+UNIFORM_DRAWS = 20_000
+
+
+def measure(app: Gunicorn, notes: list[str], where: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for key, label, path in ENDPOINTS:
+        status, body = get(app.url + path)
+        if status != 200:
+            notes.append(f"{label} at {where}: {status} {body[:120]!r}; not measured")
+            continue
+        count = len(json.loads(body).get("data") or [])
+        result = wrk(app.url + path)
+        result["items"] = count
+        if result["non_2xx"]:
+            notes.append(f"{label} at {where}: {result['non_2xx']} non-2xx answers")
+        found[key] = result
+        log(f"{where} {label}: {result['rps']} req/s p50 {result['p50']} ms ({count} items)")
+    return found
+
+
+def chi_square_p(chi2: float, dof: int) -> float:
+    """Upper tail of chi-square via the Wilson-Hilferty normal approximation (no scipy)."""
+    k = float(dof)
+    z = ((chi2 / k) ** (1 / 3) - (1 - 2 / (9 * k))) / math.sqrt(2 / (9 * k))
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def uniformity(notes: list[str]) -> dict[str, Any]:
+    """20k draws from /image/random over 1k images (25 per request, 4 clients)."""
+    env = app_env(pg_reset(DB_UNIFORM))
+    prepare_app(env)
+    fill_pg(DB_UNIFORM, 0, UNIFORM_IMAGES)
+    counts: Counter[str] = Counter()
+    duplicates = 0
+    with Gunicorn(env) as app:
+        url = f"{app.url}/api/v1/image/random?limit=25"
+
+        def draw(_: int) -> list[str]:
+            status, body = get(url)
+            if status != 200:
+                raise RuntimeError(f"{status} {body[:200]!r}")
+            return [item["id"] for item in json.loads(body)["data"]]
+
+        started = time.monotonic()
+        try:
+            with ThreadPoolExecutor(4) as pool:
+                for ids in pool.map(draw, range(UNIFORM_DRAWS // 25)):
+                    duplicates += len(ids) - len(set(ids))
+                    counts.update(ids)
+        except RuntimeError as exc:
+            notes.append(f"uniformity: /image/random failed: {exc}")
+            pg_drop(DB_UNIFORM)
+            return {}
+        elapsed = time.monotonic() - started
+    pg_drop(DB_UNIFORM)
+    draws = sum(counts.values())
+    expected = draws / UNIFORM_IMAGES
+    observed = [counts.get(key, 0) for key in _all_ids()]
+    chi2 = sum((o - expected) ** 2 / expected for o in observed)
+    dof = UNIFORM_IMAGES - 1
+    return {
+        "draws": draws,
+        "images": UNIFORM_IMAGES,
+        "distinct_seen": len(counts),
+        "chi2": round(chi2, 1),
+        "dof": dof,
+        "p_value": chi_square_p(chi2, dof),
+        "min_count": min(observed),
+        "max_count": max(observed),
+        "expected": expected,
+        "duplicates_within_response": duplicates,
+        "seconds": round(elapsed, 1),
+    }
+
+
+def _all_ids() -> list[str]:
+    from catalog_data import image_id
+
+    return [str(image_id(i)) for i in range(UNIFORM_IMAGES)]
+
+
+def run() -> dict[str, Any]:
+    notes: list[str] = []
+    by_size: dict[int, dict[str, dict[str, Any]]] = {}
+    fill_seconds: dict[int, float] = {}
+    env = app_env(pg_reset(DB))
+    prepare_app(env)
+    loaded = 0
+    for size in SIZES:
+        started = time.monotonic()
+        fill_pg(DB, loaded, size)
+        fill_seconds[size] = round(time.monotonic() - started, 1)
+        log(f"PostgreSQL catalog now {size} images (+{size - loaded} in {fill_seconds[size]} s)")
+        loaded = size
+        redis_flush()
+        with Gunicorn(env) as app:
+            by_size[size] = measure(app, notes, f"PostgreSQL {size}")
+    pg_drop(DB)
+
+    sqlite_path = OUT / f"bench-{SQLITE_SIZE}.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        sqlite_path.with_name(sqlite_path.name + suffix).unlink(missing_ok=True)
+    sqlite_env = app_env(f"sqlite:///{sqlite_path}")
+    prepare_app(sqlite_env)
+    started = time.monotonic()
+    fill_sqlite(str(sqlite_path), 0, SQLITE_SIZE)
+    log(f"SQLite catalog {SQLITE_SIZE} images in {time.monotonic() - started:.1f} s")
+    redis_flush()
+    with Gunicorn(sqlite_env) as app:
+        sqlite_results = measure(app, notes, f"SQLite {SQLITE_SIZE}")
+    sqlite_path.unlink(missing_ok=True)
+
+    uniform = uniformity(notes)
+
+    rows: list[list[Any]] = []
+    for key, label, _ in ENDPOINTS:
+        for size in SIZES:
+            result = by_size[size].get(key)
+            if result is None:
+                continue
+            base = by_size[SIZES[0]].get(key)
+            rows.append(
+                [label, f"PostgreSQL {size:,}", result["items"], result["rps"], result["p50"],
+                 result["p99"], ratio(result["p50"], base["p50"]) if base else "-"]
+            )  # fmt: skip
+        if key in sqlite_results:
+            result = sqlite_results[key]
+            pg = by_size.get(SQLITE_SIZE, {}).get(key)
+            rows.append(
+                [label, f"SQLite {SQLITE_SIZE:,}", result["items"], result["rps"], result["p50"],
+                 result["p99"], f"{ratio(result['p50'], pg['p50'])} vs PG" if pg else "-"]
+            )  # fmt: skip
+    largest = SIZES[-1]
+
+    def growth(key: str) -> float:
+        small, big = by_size[SIZES[0]].get(key), by_size[largest].get(key)
+        return ratio(big["p50"], small["p50"]) if small and big else float("nan")
+
+    targets = [
+        target(f"random p50 at {largest:,} / at 10k", growth("random"), "<=", 1.5),
+        target(f"random+categories p50 at {largest:,} / at 10k", growth("random_cats"), "<=", 1.5),
+        target(f"category search p50 at {largest:,} / at 10k", growth("category_search"), "<=", 3),
+        target(f"artist search p50 at {largest:,} / at 10k", growth("artist_search"), "<=", 3),
+    ]
+    if uniform:
+        targets.append(
+            target("random uniformity chi-square p-value", uniform["p_value"], ">=", 0.01)
+        )
+        notes.append(
+            f"uniformity: {uniform['draws']:,} draws over {uniform['images']:,} images, "
+            f"chi2={uniform['chi2']} (dof {uniform['dof']}), p={uniform['p_value']:.3g}, "
+            f"counts {uniform['min_count']}..{uniform['max_count']} (expected "
+            f"{uniform['expected']:.0f}), {uniform['distinct_seen']} distinct images seen, "
+            f"{uniform['duplicates_within_response']} duplicates within a response"
+        )
+    notes.append(
+        "catalog: 20 categories (2 per image), 1 artist per 20 images, 1 character per 50 "
+        f"images; fill seconds {fill_seconds}; VACUUM ANALYZE after each fill; {WRK_DESC}"
+    )
+    headers = ["endpoint", "catalog", "items", "req/s", "p50 ms", "p99 ms", "p50 vs 10k"]
+    return {
+        "name": NAME,
+        "title": "Catalog size (random selection and search)",
+        "subtitle": f"bench/scale.py, {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
+        f"{os.cpu_count()} CPUs",
+        "table": table(headers, rows),
+        "targets": targets,
+        "notes": notes,
+        "figures": {
+            "postgresql": {str(k): v for k, v in by_size.items()},
+            "sqlite": {str(SQLITE_SIZE): sqlite_results},
+            "uniformity": uniform,
+            "fill_seconds": fill_seconds,
+        },
+    }
+
+
+if __name__ == "__main__":
+    emit(NAME, run())
