@@ -24,6 +24,7 @@ from common import (
     pg_drop,
     pg_reset,
     prepare_app,
+    query_counts,
     ratio,
     redis_flush,
     table,
@@ -55,6 +56,24 @@ def run() -> dict[str, Any]:
     rows: list[list[Any]] = []
     figures: dict[str, Any] = {}
     notes: list[str] = []
+    # Bounded SQL whatever the limit (PRODUCT.md): count queries at limit=1 and limit=25.
+    probes = [
+        (f"/api/v1/image/{image_id(7)}", {}),
+        ("/api/v1/image?limit=1", auth),
+        ("/api/v1/image?limit=25", auth),
+        ("/api/v1/image/random?limit=1", {}),
+        ("/api/v1/image/random?limit=25", {}),
+        ("/api/v1/image/random?limit=25&categories=catgirl,maid", {}),
+        ("/api/v1/category?search=%25ai%25", {}),
+        ("/bench/naive/image?limit=25", {}),
+    ]
+    counts = query_counts(env, probes)
+    paths = [path for path, _ in probes]
+    figures["sql_queries"] = dict(zip(paths, counts, strict=True))
+    notes.append(
+        "SQL queries per request (status, queries): "
+        + "; ".join(f"`{path}` {c[0]}, {c[1]}" for path, c in zip(paths, counts, strict=True))
+    )
     with Gunicorn(env) as app:
         for key, label, path, headers in endpoints:
             status, body = get(app.url + path, headers)

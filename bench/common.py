@@ -172,6 +172,26 @@ def api_token(env: dict[str, str], scopes: list[str], username: str = "bench") -
     return shell(env, code)
 
 
+def query_counts(env: dict[str, str], requests: list[tuple[str, dict[str, str]]]) -> list[Any]:
+    """[status, SQL queries] per GET, in-process through Django's test client (second of two
+    identical requests, so one-time work such as a warm cache is not counted)."""
+    code = (
+        "import json\n"
+        "from django.db import connection\n"
+        "from django.test import Client\n"
+        "from django.test.utils import CaptureQueriesContext\n"
+        "client = Client()\n"
+        "out = []\n"
+        f"for path, headers in {requests!r}:\n"
+        "    for _ in range(2):\n"
+        "        with CaptureQueriesContext(connection) as ctx:\n"
+        "            response = client.get(path, headers={'User-Agent': 'bench', **headers})\n"
+        "    out.append([response.status_code, len(ctx.captured_queries)])\n"
+        "print(json.dumps(out))\n"
+    )
+    return json.loads(shell(dict(env, ALLOWED_HOSTS="127.0.0.1,testserver"), code))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

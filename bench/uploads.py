@@ -137,8 +137,23 @@ def post_stream(
     status = None
     if response.startswith(b"HTTP/"):
         status = int(response.split(b" ", 2)[1])
-    _, _, payload = response.partition(b"\r\n\r\n")
+    head_bytes, _, payload = response.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head_bytes.lower():
+        payload = dechunk(payload)
     return Sent(status, payload[:300], sent, seconds, note.strip("; "))
+
+
+def dechunk(data: bytes) -> bytes:
+    """Decode an HTTP/1.1 chunked body (gunicorn answers that way without Content-Length)."""
+    out = b""
+    while data:
+        size_line, _, rest = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        data = rest[size + 2 :]
+    return out
 
 
 class RssSampler:
