@@ -555,6 +555,8 @@ def machine() -> dict[str, str]:
     ).stdout.strip()
     nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()
+    gunicorn = gunicorn.replace("(version ", "").rstrip(")")
+    wrk_version = re.search(r"wrk [^\s]*?([\d.]+)", wrk_v[0]) if wrk_v else None
     return {
         "nproc": str(os.cpu_count()),
         "cpu": model,
@@ -565,8 +567,8 @@ def machine() -> dict[str, str]:
         "pillow": versions[2],
         "postgresql": pg,
         "gunicorn": gunicorn,
-        "nginx": nginx.replace("nginx version: ", ""),
-        "wrk": wrk_v[0] if wrk_v else "",
+        "nginx": nginx.replace("nginx version: ", "").replace("/", " "),
+        "wrk": f"wrk {wrk_version.group(1)}" if wrk_version else "wrk",
     }
 
 
@@ -578,3 +580,11 @@ def iter_chunks(total: int, chunk: int = 1 << 20) -> Iterator[bytes]:
         size = min(chunk, total - sent)
         yield block[:size]
         sent += size
+
+
+def load_average() -> str:
+    """1-minute load average: other work on the machine skews absolute numbers (not ratios)."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"

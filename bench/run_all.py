@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from common import BENCH, OUT, PYTHON, ROOT, machine, table, targets_table
+from common import BENCH, OUT, PYTHON, ROOT, load_average, machine, table, targets_table
 
 ORDER = ["ingest", "api_overhead", "ratelimit_cost", "scale", "uploads", "downloads"]
 START = "<!-- results:start (rewritten by make bench; do not edit by hand) -->"
@@ -23,6 +23,7 @@ END = "<!-- results:end -->"
 
 
 def run_one(name: str) -> tuple[dict[str, Any] | None, float, str]:
+    load = load_average()
     result_path = OUT / f"{name}.json"
     result_path.unlink(missing_ok=True)
     started = time.monotonic()
@@ -31,7 +32,9 @@ def run_one(name: str) -> tuple[dict[str, Any] | None, float, str]:
     seconds = time.monotonic() - started
     if done.returncode != 0 or not result_path.exists():
         return None, seconds, f"exit status {done.returncode}"
-    return json.loads(result_path.read_text()), seconds, ""
+    result = json.loads(result_path.read_text())
+    result["load"] = f"{load} before, {load_average()} after"
+    return result, seconds, ""
 
 
 def render(
@@ -47,7 +50,7 @@ def render(
         f"Machine: {env['nproc']} CPUs ({env['cpu']}), {env['ram_gb']} GB RAM; "
         f"Python {env['python']}, Django {env['django']}, DRF {env['drf']}, "
         f"Pillow {env['pillow']}, PostgreSQL {env['postgresql']}, {env['gunicorn']}, "
-        f"nginx {env['nginx']}, {env['wrk']}. Load generator and servers share the machine.",
+        f"{env['nginx']}, {env['wrk']}. Load generator and servers share the machine.",
         "",
         "### Targets",
         "",
@@ -64,7 +67,12 @@ def render(
         if result is None:
             lines += [f"### {name}", "", f"Failed: {error} (see the make bench output).", ""]
             continue
-        lines += [f"### {result['title']}", "", f"`bench/{name}.py`, {seconds:.0f} s.", ""]
+        lines += [
+            f"### {result['title']}",
+            "",
+            f"`bench/{name}.py`, {seconds:.0f} s; 1-min load average {result['load']}.",
+            "",
+        ]
         lines += [result["table"], ""]
         if result.get("targets"):
             lines += [targets_table(result["targets"]), ""]
