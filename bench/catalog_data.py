@@ -14,7 +14,7 @@ import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from common import psql
+from bench.common import psql
 
 CATEGORIES = [
     "catgirl", "maid", "kemonomimi", "school-uniform", "glasses", "ribbons", "sword", "night",

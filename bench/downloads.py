@@ -9,10 +9,17 @@ Three ways, same wrk settings (fewer connections than the JSON benchmarks: each 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a file (python bench/x.py): import from the checkout first, so `uploads` is the app and
+# not bench/uploads.py, and the bench package is importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import json
 from typing import Any
 
-from common import (
+from bench.common import (
     WRK_SECONDS,
     WRK_THREADS,
     Gunicorn,
@@ -31,8 +38,7 @@ from common import (
     var_dir,
     wrk,
 )
-
-from uploads import MB, filehost_token, post_stream
+from bench.uploads import MB, filehost_token, post_stream
 
 NAME = "downloads"
 DB = "nekosite_bench_downloads"

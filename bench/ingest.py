@@ -6,17 +6,22 @@ Run: .venv/bin/python bench/ingest.py
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a file (python bench/x.py): import from the checkout first, so `uploads` is the app and
+# not bench/uploads.py, and the bench package is importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import hashlib
 import io
 import os
 import random
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from common import OUT, ROOT, app_env, emit, log, ratio, table, target
+from bench.common import OUT, ROOT, app_env, emit, log, ratio, table, target
 
 NAME = "ingest"
 REPEAT = 3

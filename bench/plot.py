@@ -6,13 +6,19 @@ Run: .venv/bin/python bench/plot.py   (after bench/scale.py)
 
 from __future__ import annotations
 
-import json
-import math
 import sys
 from pathlib import Path
 
-from common import BENCH, OUT
+# Run as a file (python bench/x.py): import from the checkout first, so `uploads` is the app and
+# not bench/uploads.py, and the bench package is importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import json
+import math
+
 from PIL import Image, ImageDraw, ImageFont
+
+from bench.common import BENCH, OUT
 
 SERIES = [
     ("random", "random limit=25", (214, 39, 40)),

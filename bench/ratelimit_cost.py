@@ -6,10 +6,17 @@ Run: .venv/bin/python bench/ratelimit_cost.py
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a file (python bench/x.py): import from the checkout first, so `uploads` is the app and
+# not bench/uploads.py, and the bench package is importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from typing import Any
 
-from catalog_data import fill_pg, image_id
-from common import (
+from bench.catalog_data import fill_pg, image_id
+from bench.common import (
     WRK_DESC,
     Gunicorn,
     api_token,

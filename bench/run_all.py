@@ -8,14 +8,20 @@ bench/out/<name>.json. Only benchmarks named on the command line run when any ar
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a file (python bench/x.py): import from the checkout first, so `uploads` is the app and
+# not bench/uploads.py, and the bench package is importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import json
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from common import BENCH, OUT, PYTHON, ROOT, load_average, machine, table, targets_table
+from bench.common import BENCH, OUT, PYTHON, ROOT, load_average, machine, table, targets_table
 
 ORDER = ["ingest", "api_overhead", "ratelimit_cost", "scale", "uploads", "downloads"]
 START = "<!-- results:start (rewritten by make bench; do not edit by hand) -->"

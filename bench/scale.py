@@ -8,6 +8,13 @@ run. Also: a chi-square uniformity test of /image/random over a 1k catalog, and 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a file (python bench/x.py): import from the checkout first, so `uploads` is the app and
+# not bench/uploads.py, and the bench package is importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import json
 import math
 import os
@@ -16,8 +23,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from catalog_data import fill_pg, fill_sqlite
-from common import (
+from bench.catalog_data import fill_pg, fill_sqlite
+from bench.common import (
     OUT,
     WRK_DESC,
     Gunicorn,
@@ -128,7 +135,7 @@ def uniformity(notes: list[str]) -> dict[str, Any]:
 
 
 def _all_ids() -> list[str]:
-    from catalog_data import image_id
+    from bench.catalog_data import image_id
 
     return [str(image_id(i)) for i in range(UNIFORM_IMAGES)]
 

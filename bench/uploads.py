@@ -9,6 +9,13 @@ workers' VmRSS is sampled every 50 ms from /proc.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a file (python bench/x.py): import from the checkout first, so `uploads` is the app and
+# not bench/uploads.py, and the bench package is importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import select
 import socket
 import threading
@@ -18,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from common import (
+from bench.common import (
     OUT,
     Gunicorn,
     Nginx,
@@ -40,6 +47,7 @@ NAME = "uploads"
 DB = "nekosite_bench_uploads"
 MB = 1024 * 1024
 SIZES = [100 * MB, 1024 * MB]
+REPEAT = {100 * MB: 3, 1024 * MB: 1}  # median of 3 for the short upload
 OVERSIZE = 300 * MB
 LIMIT_MB = 100
 CHUNK = 256 * 1024
@@ -214,9 +222,13 @@ def run() -> dict[str, Any]:
 
     with Nginx(NGINX_SINK) as nginx:
         for size in SIZES:
-            sent = post_stream(nginx.port, "/sink", {}, size)
+            runs = [post_stream(nginx.port, "/sink", {}, size) for _ in range(REPEAT[size])]
+            sent = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]  # the median run
             mbps = size / MB / sent.seconds
-            figures[f"nginx_{size // MB}"] = {"seconds": sent.seconds, "mb_s": mbps}
+            figures[f"nginx_{size // MB}"] = {
+                "status": sent.status, "seconds": [r.seconds for r in runs], "mb_s": mbps,
+                "bytes_sent": sent.bytes_sent,
+            }  # fmt: skip
             log(f"nginx sink {size // MB} MB: {sent.status} in {sent.seconds:.2f} s")
 
     big_env = dict(base, MAX_UPLOAD_MB=str(max(SIZES) // MB + 10))
@@ -227,12 +239,16 @@ def run() -> dict[str, Any]:
             post_stream(app.port, "/api/files/upload", {"token": token}, 1 * MB)
             for size in SIZES:
                 with RssSampler(app.worker_pids()) as rss:
-                    sent = post_stream(app.port, "/api/files/upload", {"token": token}, size)
+                    runs = [
+                        post_stream(app.port, "/api/files/upload", {"token": token}, size)
+                        for _ in range(REPEAT[size])
+                    ]
+                sent = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]  # the median run
                 idle, peak, growth = rss.worst()
                 mbps = size / MB / sent.seconds
                 base_mbps = figures[f"nginx_{size // MB}"]["mb_s"]
                 figures[f"app_{size // MB}"] = {
-                    "status": sent.status, "seconds": sent.seconds, "mb_s": mbps,
+                    "status": sent.status, "seconds": [r.seconds for r in runs], "mb_s": mbps,
                     "idle_rss_kb": idle, "peak_rss_kb": peak,
                     "body": sent.body.decode(errors="replace"),
                 }  # fmt: skip
@@ -295,7 +311,8 @@ def run() -> dict[str, Any]:
         refusal_rows,
     )
     notes.append(
-        "client sends over loopback to gunicorn directly (2 sync workers); 'MB sent' counts what "
+        "client sends over loopback to gunicorn directly (2 sync workers); MB/s is the median of "
+        "3 uploads for 100 MB, one for 1 GB; peak RSS over all of them; 'MB sent' counts what "
         "the client handed to its socket (includes what sat in kernel buffers, up to a few MB)"
     )
     return {
