@@ -114,7 +114,7 @@ def lib_functions() -> dict[str, Callable[[Path], Any]]:
     from nekosite.lib import imagemeta, thumbnails
 
     def color(path: Path) -> str:
-        with imagemeta.open_image(path.open("rb")) as image:
+        with path.open("rb") as handle, imagemeta.open_image(handle) as image:
             return imagemeta.dominant_color(
                 imagemeta.downscaled_rgb(image, imagemeta.COLOR_SAMPLE_SIDE)
             )
