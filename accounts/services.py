@@ -1,16 +1,23 @@
-"""Writes for accounts: users and tokens. Every caller (APIs, dashboards, admin) comes here."""
+"""Writes for accounts: users, tokens, API applications and rate-limit blocks.
+
+Every caller (APIs, dashboards, admin) comes here.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import scopes as scope_registry
 from accounts import tokens
-from accounts.models import ApiApplication, Token, User
+from accounts.models import ApiApplication, RateLimitBlock, Token, User
 
 
 @transaction.atomic
@@ -90,3 +97,161 @@ def filehost_token_get_or_create(*, user: User) -> tuple[Token, str]:
         # Two first requests raced; the other one created it.
         token = Token.objects.get(user=user, kind=Token.Kind.FILEHOST)
         return token, token_value(token=token)
+
+
+# --- API applications (seed 000: "After one of our admins approves your app, you will see your
+# token on top of the dashboard page.") ---------------------------------------------------------
+
+
+def _check_scopes(scopes: Iterable[str]) -> list[str]:
+    """Only registry scopes can be asked for or granted; the order is kept, duplicates dropped."""
+    wanted = list(dict.fromkeys(scope.strip() for scope in scopes if scope.strip()))
+    unknown = scope_registry.unknown_scopes(wanted)
+    if unknown:
+        raise ValidationError(
+            "Unknown scope(s): %(scopes)s.",
+            code="unknown_scope",
+            params={"scopes": ", ".join(unknown)},
+        )
+    return wanted
+
+
+@transaction.atomic
+def application_request(
+    *, user: User, name: str, purpose: str, scopes: Iterable[str]
+) -> ApiApplication:
+    """A user asks for a catalog API token; staff decide in the admin."""
+    return ApiApplication.objects.create(
+        user=user,
+        name=name.strip(),
+        purpose=purpose.strip(),
+        requested_scopes=_check_scopes(scopes),
+    )
+
+
+@transaction.atomic
+def application_approve(
+    *,
+    application: ApiApplication,
+    scopes: Iterable[str],
+    expires_at: datetime | None,
+    by: User,
+    note: str = "",
+) -> Token:
+    """Approve (or re-approve with new scopes/expiry) and issue the application's token.
+
+    Approving an already approved application updates its live token instead of minting a
+    second one, so the developer's configured token keeps working.
+    """
+    granted = _check_scopes(scopes)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError("The expiry must be in the future.", code="expired")
+    application = ApiApplication.objects.select_for_update().get(pk=application.pk)
+    now = timezone.now()
+    application.status = ApiApplication.Status.APPROVED
+    application.granted_scopes = granted
+    application.token_expires_at = expires_at
+    application.decided_by = by
+    application.decided_at = now
+    application.decision_note = note[:500]
+    application.save(
+        update_fields=[
+            "status",
+            "granted_scopes",
+            "token_expires_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+    )
+    token = Token.objects.filter(application=application).first()
+    if token is None:
+        token, _ = token_issue(
+            user=application.user,
+            kind=Token.Kind.API,
+            scopes=granted,
+            application=application,
+            issued_by=by,
+            expires_at=expires_at,
+        )
+        return token
+    token.scopes = granted
+    token.expires_at = expires_at
+    token.issued_by = by
+    fields = ["scopes", "expires_at", "issued_by"]
+    if token.revoked_at is not None:
+        # Approved again after a rejection or revocation: a fresh value, never the old one.
+        token.nonce = tokens.new_nonce()
+        token.digest = tokens.digest(tokens.derive(token.nonce, token.kind))
+        token.revoked_at = None
+        token.created_at = now
+        fields += ["nonce", "digest", "revoked_at", "created_at"]
+    token.save(update_fields=fields)
+    return token
+
+
+@transaction.atomic
+def application_reject(*, application: ApiApplication, by: User, note: str = "") -> None:
+    """Reject; a token issued earlier for this application stops working."""
+    application = ApiApplication.objects.select_for_update().get(pk=application.pk)
+    application.status = ApiApplication.Status.REJECTED
+    application.decided_by = by
+    application.decided_at = timezone.now()
+    application.decision_note = note[:500]
+    application.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    token = Token.objects.filter(application=application).first()
+    if token is not None:
+        token_revoke(token=token)
+
+
+@transaction.atomic
+def user_disable(*, user: User) -> None:
+    """Disabled users cannot log in and their tokens are refused (token_authenticate)."""
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+
+
+@transaction.atomic
+def user_enable(*, user: User) -> None:
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+
+
+@transaction.atomic
+def token_set_rate_limit(*, token: Token, per_second: int | None) -> None:
+    """Staff raise or lower one token's limit (seed 003: "We may raise the limits for
+    individual API clients on a case-by-case basis")."""
+    token.rate_limit_override = per_second
+    token.save(update_fields=["rate_limit_override"])
+
+
+# --- Rate-limit blocks (seed 001: "If you exceed the rate limit 10 times in the same hour,
+# you'll get blocked for an hour.") -----------------------------------------------------------
+
+
+def ratelimit_block_cache_key(key: str) -> str:
+    """Cache key of an active block; `key` is "token:<id>" or "ip:<address>", hashed anyway."""
+    return "rl:block:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:40]
+
+
+@transaction.atomic
+def ratelimit_block_create(*, key: str, violations: int, seconds: int) -> RateLimitBlock:
+    blocked_until = timezone.now() + timedelta(seconds=seconds)
+    block = RateLimitBlock.objects.create(
+        key=key[:200], violations=violations, blocked_until=blocked_until
+    )
+    # The hot path reads the cache, never the table (one lookup per API request).
+    cache.set(ratelimit_block_cache_key(key), blocked_until.timestamp(), timeout=seconds)
+    return block
+
+
+@transaction.atomic
+def ratelimit_block_lift(*, block: RateLimitBlock, by: User | None) -> None:
+    """Staff lift a block: the row keeps the history, the cache entry goes at once."""
+    if block.lifted_at is None:
+        block.lifted_at = timezone.now()
+        block.lifted_by = by
+        block.save(update_fields=["lifted_at", "lifted_by"])
+    cache.delete(ratelimit_block_cache_key(block.key))

@@ -1,0 +1,298 @@
+"""Catalog moderation in the Django admin. Every write goes through catalog.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from catalog.forms import ImageActionForm, ImageAddForm
+from catalog.models import Artist, Category, Character, Image, Rating
+from catalog.services import (
+    ImageDuplicate,
+    image_add_category,
+    image_delete,
+    image_ingest,
+    image_remove_category,
+    image_set_rating,
+)
+from nekosite.lib.imagemeta import ImageRejected
+
+
+class ImageIngestForm(ImageAddForm):
+    """The admin's add form: once every field is valid, the upload is ingested by the service.
+
+    Running the service at the end of validation (rather than in save_model) lets a refused file
+    (not an image, a bomb, a duplicate) come back as a form error instead of a server error.
+    """
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors:
+            return
+        data = self.cleaned_data
+        upload = data["upload"]
+        try:
+            self.instance = image_ingest(
+                file=upload,
+                filename=upload.name,
+                artist=data.get("artist"),
+                categories=data.get("categories") or (),
+                characters=data.get("characters") or (),
+                source_name=data.get("source_name"),
+                source_url=data.get("source_url"),
+                nsfw=data.get("nsfw") or Rating.SFW,
+                original=data.get("original"),
+            )
+        except (ImageRejected, ImageDuplicate) as exc:
+            self.add_error("upload", exc.message)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+
+
+class MissingFilter(admin.SimpleListFilter):
+    title = "missing"
+    parameter_name = "missing"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("artist", "No artist"),
+            ("category", "No category"),
+            ("character", "No character"),
+            ("source", "No source"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Image]) -> QuerySet[Image]:
+        match self.value():
+            case "artist":
+                return queryset.filter(artist__isnull=True)
+            case "category":
+                return queryset.filter(categories__isnull=True)
+            case "character":
+                return queryset.filter(characters__isnull=True)
+            case "source":
+                return queryset.filter(source_url__isnull=True, source_name__isnull=True)
+        return queryset
+
+
+def _thumb(image: Image, size: int) -> SafeString | str:
+    if not image.pk:
+        return ""
+    return format_html(
+        '<img src="{}" alt="" loading="lazy" style="max-width:{}px;max-height:{}px">',
+        reverse("catalog:thumbnail", args=[image.pk]),
+        size,
+        size,
+    )
+
+
+# Django 6 switches URL fields to https by default; say so now (and silence the warning).
+URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELD_OVERRIDES
+    list_display = [
+        "thumb",
+        "id",
+        "nsfw",
+        "artist",
+        "category_names",
+        "mimetype",
+        "dimensions",
+        "created_at",
+    ]
+    list_display_links = ["thumb", "id"]
+    list_select_related = ["artist"]
+    list_filter = ["nsfw", MissingFilter, "categories", "artist", "mimetype", "orientation"]
+    search_fields = ["id", "etag", "source_name", "artist__name", "characters__name"]
+    autocomplete_fields = ["artist", "categories", "characters"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    action_form = ImageActionForm
+    actions = [
+        "mark_sfw",
+        "mark_questionable",
+        "mark_nsfw",
+        "add_category",
+        "remove_category",
+    ]
+    readonly_fields = [
+        "preview",
+        "id",
+        "file",
+        "thumbnail",
+        "size",
+        "mimetype",
+        "etag",
+        "color",
+        "width",
+        "height",
+        "aspect_ratio",
+        "orientation",
+        "created_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["preview", "id", "nsfw", "artist", "categories", "characters"]}),
+        ("Source", {"fields": ["source_name", "source_url", "original"]}),
+        (
+            "File (computed at ingest)",
+            {
+                "fields": [
+                    "file",
+                    "thumbnail",
+                    "size",
+                    "mimetype",
+                    "etag",
+                    "color",
+                    ("width", "height"),
+                    ("aspect_ratio", "orientation"),
+                    "created_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Image]:
+        return super().get_queryset(request).prefetch_related("categories")
+
+    def get_form(
+        self, request: HttpRequest, obj: Image | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm]:
+        if obj is None:
+            kwargs["form"] = ImageIngestForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Image | None = None) -> list:
+        if obj is None:
+            return [
+                (
+                    None,
+                    {
+                        "fields": ["upload", "nsfw", "artist", "categories", "characters"],
+                        "description": "Size, type, hash, colour and dimensions are computed "
+                        "from the file; a thumbnail is made.",
+                    },
+                ),
+                ("Source", {"fields": ["source_name", "source_url", "original"]}),
+            ]
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Image | None = None) -> list[str]:
+        return [] if obj is None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Image, form: ModelForm, change: bool) -> None:
+        # A new image was already stored and saved by image_ingest during validation.
+        if change:
+            super().save_model(request, obj, form, change)
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def delete_model(self, request: HttpRequest, obj: Image) -> None:
+        image_delete(image=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+        # The built-in "delete selected" action, but through the service so files go too.
+        for image in (
+            queryset.select_related(None).prefetch_related(None).only("id", "file", "thumbnail")
+        ):
+            image_delete(image=image)
+
+    @admin.display(description="thumbnail")
+    def thumb(self, obj: Image) -> SafeString | str:
+        return _thumb(obj, 64)
+
+    @admin.display(description="preview")
+    def preview(self, obj: Image) -> SafeString | str:
+        return _thumb(obj, 320)
+
+    @admin.display(description="categories")
+    def category_names(self, obj: Image) -> str:
+        return ", ".join(c.name for c in obj.categories.all())
+
+    @admin.display(description="size (px)")
+    def dimensions(self, obj: Image) -> str:
+        return f"{obj.width} x {obj.height}"
+
+    def _set_rating(self, request: HttpRequest, queryset: QuerySet[Image], nsfw: str) -> None:
+        count = image_set_rating(images=queryset, nsfw=nsfw)
+        self.message_user(
+            request, f"{count} image(s) rated {Rating(nsfw).label}.", messages.SUCCESS
+        )
+
+    @admin.action(description="Set rating: safe", permissions=["change"])
+    def mark_sfw(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+        self._set_rating(request, queryset, Rating.SFW)
+
+    @admin.action(description="Set rating: questionable", permissions=["change"])
+    def mark_questionable(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+        self._set_rating(request, queryset, Rating.QUESTIONABLE)
+
+    @admin.action(description="Set rating: not safe for work", permissions=["change"])
+    def mark_nsfw(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+        self._set_rating(request, queryset, Rating.NSFW)
+
+    def _chosen_category(self, request: HttpRequest) -> Category | None:
+        raw = request.POST.get("category", "")
+        try:
+            category = Category.objects.filter(pk=raw).first() if raw else None
+        except ValidationError:
+            category = None
+        if category is None:
+            self.message_user(
+                request, "Choose a category next to the action menu first.", messages.WARNING
+            )
+        return category
+
+    @admin.action(description="Add the chosen category", permissions=["change"])
+    def add_category(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+        category = self._chosen_category(request)
+        if category is not None:
+            count = image_add_category(images=queryset, category=category)
+            self.message_user(request, f"“{category}” added to {count} image(s).", messages.SUCCESS)
+
+    @admin.action(description="Remove the chosen category", permissions=["change"])
+    def remove_category(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+        category = self._chosen_category(request)
+        if category is not None:
+            count = image_remove_category(images=queryset, category=category)
+            self.message_user(
+                request, f"“{category}” removed from {count} image(s).", messages.SUCCESS
+            )
+
+
+@admin.register(Artist)
+class ArtistAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FIELD_OVERRIDES
+    list_display = ["name", "url", "created_at"]
+    search_fields = ["name", "url"]
+    readonly_fields = ["id", "created_at"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "nsfw", "created_at"]
+    list_filter = ["nsfw", "type"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["id", "created_at"]
+
+
+@admin.register(Character)
+class CharacterAdmin(admin.ModelAdmin):
+    list_display = ["name", "source", "gender", "created_at"]
+    list_filter = ["gender"]
+    search_fields = ["name", "source"]
+    readonly_fields = ["id", "created_at"]

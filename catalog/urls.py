@@ -1,3 +1,13 @@
-from django.urls import URLPattern
+"""Public gallery pages and thumbnails (namespace "catalog")."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.gallery, name="gallery"),
+    path("image/<uuid:image_id>/", views.image_detail, name="image"),
+    path("thumbs/<uuid:image_id>.webp", views.thumbnail, name="thumbnail"),
+]

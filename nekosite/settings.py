@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.ApiConventionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -328,6 +329,8 @@ RATELIMIT_UPLOAD_RATE = env_str("RATELIMIT_UPLOAD_RATE", "2/s")
 RATELIMIT_MAX_DELAY_MS = env_int("RATELIMIT_MAX_DELAY_MS", 200)
 RATELIMIT_BLOCK_AFTER = env_int("RATELIMIT_BLOCK_AFTER", 10)
 RATELIMIT_BLOCK_SECONDS = env_int("RATELIMIT_BLOCK_SECONDS", 3600)
+# Seed 003: /api/ requests without a User-Agent get 400 (the test suite turns this off).
+REQUIRE_USER_AGENT = env_bool("REQUIRE_USER_AGENT", True)
 
 # --- DRF and OpenAPI --------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -347,6 +350,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # /api/v1 patterns write their leading slash as (?:/); restore it in the schema's paths.
+    "PREPROCESSING_HOOKS": ["catalog.api.schema.v1_paths_hook"],
 }
 
 # --- Misc -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1", include("catalog.api.urls")),
     path("api/", include("uploads.api.urls")),
+    path("accounts/", include("uploads.account_urls", namespace="signup")),
     path("accounts/", include("accounts.urls")),
     path("dashboard/", include("accounts.dashboard_urls")),
     path("dashboard/files/", include("uploads.dashboard_urls")),

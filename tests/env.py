@@ -15,6 +15,8 @@ os.environ["VAR_DIR"] = _VAR_DIR
 os.makedirs(os.path.join(_VAR_DIR, "static"), exist_ok=True)
 os.environ.setdefault("PLAIN_STATICFILES", "true")
 os.environ.setdefault("RATELIMIT_ENABLE", "false")
+# Django's test Client sends no User-Agent; the API-conventions tests switch the rule on.
+os.environ.setdefault("REQUIRE_USER_AGENT", "false")
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # A real deployment sets this; tests must not depend on the machine's environment.

@@ -1,3 +1,14 @@
-from django.urls import URLPattern
+"""The uploader's dashboard, mounted at /dashboard/files/."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from uploads import views
+
+app_name = "uploads_dashboard"
+urlpatterns = [
+    path("", views.files, name="files"),
+    path("<str:name>/delete/", views.file_delete, name="delete"),
+    path("<str:name>/thumb.webp", views.file_thumbnail, name="thumbnail"),
+    path("token/regenerate/", views.token_regen, name="token_regen"),
+    path("sharex.sxcu", views.sharex, name="sharex"),
+]

@@ -4,6 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+# Types a browser shows as a picture without running anything (see nekosite.lib.serving).
+PREVIEW_IMAGE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif"}
+)
+
 
 class Upload(models.Model):
     """A user's file on the file host (seed 004). The stored object is named exactly `name`."""
@@ -24,6 +29,10 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_previewable_image(self) -> bool:
+        return self.content_type in PREVIEW_IMAGE_TYPES
 
     def can_be_deleted_by(self, user: object) -> bool:
         return getattr(user, "pk", None) == self.owner_id or bool(getattr(user, "is_staff", False))

@@ -1,3 +1,8 @@
-from django.urls import URLPattern
+"""Uploaded files at UPLOAD_URL (default /u/<name>)."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from uploads import views
+
+app_name = "uploads_serve"
+urlpatterns = [path("<str:name>", views.serve_upload, name="file")]

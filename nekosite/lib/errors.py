@@ -118,6 +118,15 @@ def json_error_prefixes() -> tuple[str, ...]:
     return tuple(prefixes)
 
 
+# Set by accounts' ApiConventionsMiddleware (inside this one); kept when a page is converted.
+RATELIMIT_HEADERS = (
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "X-RateLimit-Scope",
+)
+
+
 class JsonErrorMiddleware:
     """Error pages of JSON endpoints (404 routes, 405, 500, DB outages) in the envelope."""
 
@@ -138,7 +147,7 @@ class JsonErrorMiddleware:
             and not getattr(response, "keep_body", False)
         ):
             converted = error_response(response.status_code)
-            for header in ("Allow", "Retry-After"):
+            for header in ("Allow", "Retry-After", *RATELIMIT_HEADERS):
                 if header in response:
                     converted[header] = response[header]
             return converted

@@ -1,0 +1,467 @@
+"""nekos.cafe API (seed 004). Credentials travel in request headers, as the seed says.
+
+One APIView per endpoint; each reads its headers, calls one service or selector, and answers
+in the seed's wire format (uploads/api/wire.py). Errors are raised as ApiError.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import bruteforce
+from accounts.authentication import filehost_token
+from accounts.models import Token, User
+from accounts.services import token_regenerate
+from nekosite.lib.errors import ApiError
+from uploads import selectors, services
+from uploads.api import wire
+from uploads.errors import InvalidAdminKey
+from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
+
+UPLOAD_FIELD = "uploadFile"
+
+
+# --- header parsing -----------------------------------------------------------------------------
+def _header(request: Request, name: str) -> str:
+    value = request.headers.get(name)
+    if value is None or value == "":
+        raise ApiError(f"The {name} header is required.", 400)
+    value = _utf8(value)
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ApiError(f"The {name} header must not contain control characters.", 400)
+    return value
+
+
+def _utf8(value: str) -> str:
+    """WSGI hands header bytes over as latin-1; clients send UTF-8 (e.g. non-ASCII passwords)."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
+def _authenticated_token(request: Request) -> Token:
+    sent, token = filehost_token(request)
+    if not sent:
+        raise ApiError("The token header is required.", 400)
+    if token is None:
+        raise ApiError("This token is not valid.", 401)
+    return token
+
+
+def _authenticated_user(request: Request) -> User:
+    return _authenticated_token(request).user
+
+
+def _staff_user(request: Request) -> User:
+    user = _authenticated_user(request)
+    if not user.is_staff:
+        raise ApiError("This token does not belong to an admin.", 403)
+    return user
+
+
+ADMIN_KEY_SUBJECT = "\x00admin-signup"  # not a valid username, so never shared with one
+
+
+def _check_bruteforce(request: Request, subject: str) -> None:
+    try:
+        bruteforce.check(request, subject)
+    except bruteforce.TooManyAttempts as exc:
+        raise ApiError(
+            exc.message,
+            429,
+            headers={"Retry-After": str(exc.retry_after)},
+            extra={"retry_after": exc.retry_after * 1000},
+        ) from exc
+
+
+def _password_user(request: Request) -> User:
+    """The user named in the username/password headers, with brute-force protection."""
+    username = _header(request, "username")
+    password = _header(request, "password")
+    _check_bruteforce(request, username)
+    user = authenticate(request._request, username=username, password=password)
+    if user is None:
+        bruteforce.record_failure(request, username)
+        raise ApiError("The username or password is not correct.", 401)
+    bruteforce.reset(request, username)
+    return user
+
+
+# --- schema helpers -----------------------------------------------------------------------------
+def _h(name: str, description: str, required: bool = True) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, OpenApiTypes.STR, OpenApiParameter.HEADER, required=required, description=description
+    )
+
+
+TOKEN = _h("token", "Your file-host token (or send Authorization: Bearer <token>).", False)
+USERNAME = _h("username", "Account username.")
+PASSWORD = _h("password", "Account password.")
+ERRORS = {
+    code: OpenApiResponse(description=f"Error envelope {{code, message, success: false}} ({code})")
+    for code in (400, 401, 403, 404, 409, 413, 415, 429)
+}
+
+
+def _text(description: str) -> dict:
+    return {(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description=description)}
+
+
+def _json(name: str, fields: dict, description: str) -> dict:
+    return {200: OpenApiResponse(inline_serializer(name, fields), description=description)}
+
+
+TOKEN_BODY = {"token": serializers.CharField()}
+TAG = ["file host (nekos.cafe)"]
+
+
+# --- basic --------------------------------------------------------------------------------------
+class InfoView(APIView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="filehost_info",
+        responses=_json(
+            "FileHostInfo",
+            {
+                "inviteonly": serializers.BooleanField(),
+                "adminreg": serializers.BooleanField(),
+                "totalfiles": serializers.IntegerField(),
+                "uploadURL": serializers.CharField(),
+                "maxuploadsize": serializers.CharField(),
+            },
+            "Instance information.",
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        return Response(wire.info(total_files=selectors.upload_total_count()))
+
+
+# --- user ---------------------------------------------------------------------------------------
+class UserInfoView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN],
+        request=None,
+        responses={
+            **_json(
+                "FileHostUserInfo",
+                {"username": serializers.CharField(), "filecount": serializers.IntegerField()},
+                "The user's name and file count.",
+            ),
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        user = _authenticated_user(request)
+        count = selectors.upload_list_for_user(user=user).count()
+        return Response(wire.user_info(user=user, file_count=count))
+
+
+class UserSignupView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[
+            USERNAME,
+            PASSWORD,
+            _h("regkey", "Registration key, required when invite-only mode is on.", False),
+        ],
+        request=None,
+        responses={**_text('"Success!"'), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        services.user_signup(
+            username=_header(request, "username"),
+            password=_header(request, "password"),
+            regkey=_utf8(request.headers.get("regkey") or ""),
+        )
+        return wire.text(wire.SUCCESS)
+
+
+class UserDeleteView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[USERNAME, PASSWORD],
+        request=None,
+        responses={**_text('"This user has been deleted"'), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        # Seed 004: "Token is not used due to security issues."
+        user = _password_user(request)
+        services.user_delete_with_files(user=user)
+        return wire.text(wire.USER_DELETED)
+
+
+class PasswordResetView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[USERNAME, PASSWORD, _h("newpassword", "The new password.")],
+        request=None,
+        responses={**_text('"The password has been reset!"'), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        new_password = _header(request, "newpassword")
+        user = _password_user(request)
+        services.password_reset(user=user, new_password=new_password)
+        return wire.text(wire.PASSWORD_RESET)
+
+
+# --- token --------------------------------------------------------------------------------------
+class TokenGetView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[USERNAME, PASSWORD],
+        request=None,
+        responses={**_json("FileHostToken", TOKEN_BODY, "The user's token."), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        user = _password_user(request)
+        _, value = services.filehost_token_for(user=user)
+        return Response({"token": value})
+
+
+class TokenRegenView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN],
+        request=None,
+        responses={**_text('"Token has been regenerated!"'), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        token_regenerate(token=_authenticated_token(request))
+        return wire.text(wire.TOKEN_REGENERATED)
+
+
+class TokenValidView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN],
+        request=None,
+        responses={**_text('"This token is valid!"'), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        _authenticated_user(request)
+        return wire.text(wire.TOKEN_VALID)
+
+
+# --- files --------------------------------------------------------------------------------------
+class FilesListView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN],
+        request=None,
+        responses={200: OpenApiResponse(OpenApiTypes.STR, description="File names."), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        user = _authenticated_user(request)
+        names = selectors.upload_list_for_user(user=user).values_list("name", flat=True)
+        return Response(list(names))
+
+
+class FilesUploadView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN],
+        request={
+            "multipart/form-data": inline_serializer(
+                "FileHostUpload", {UPLOAD_FIELD: serializers.FileField()}
+            )
+        },
+        responses={
+            **_json("FileHostUploadUrl", {"url": serializers.CharField()}, "The new file's URL."),
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        # Authenticate and refuse an oversized declared body before reading any of it.
+        user = _authenticated_user(request)
+        reject_oversized_content_length(request)
+        if not request.content_type.startswith("multipart/form-data"):
+            raise ApiError("Upload the file as multipart/form-data in the uploadFile field.", 415)
+        install_limited_handler(request._request)
+        upload = request.FILES.get(UPLOAD_FIELD)
+        if upload is None:
+            raise ApiError("The uploadFile field is required.", 400)
+        created = services.upload_create(
+            owner=user, file=upload, client_name=upload.name or "", size=upload.size
+        )
+        return Response(wire.upload_url(created))
+
+
+class FilesDeleteView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN, _h("file", "Name of one of your files, e.g. ksjOX5O.png.")],
+        request=None,
+        responses={**_text('"<name> has been deleted!"'), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        user = _authenticated_user(request)
+        name = _header(request, "file")
+        upload = selectors.upload_get_for_user(user=user, name=name)
+        if upload is None:
+            # Another user's file looks exactly like a missing one.
+            raise ApiError("This file does not exist.", 404)
+        services.upload_delete(upload=upload)
+        return wire.text(wire.file_deleted(name))
+
+
+# --- admin --------------------------------------------------------------------------------------
+class AdminSignupView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[USERNAME, PASSWORD, _h("adminkey", "The instance's ADMIN_KEY.")],
+        request=None,
+        responses={**_text('"Success!"'), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        username = _header(request, "username")
+        password = _header(request, "password")
+        adminkey = _header(request, "adminkey")
+        # Guessing the admin key is throttled like guessing a password.
+        _check_bruteforce(request, ADMIN_KEY_SUBJECT)
+        try:
+            services.admin_signup(username=username, password=password, adminkey=adminkey)
+        except InvalidAdminKey:
+            bruteforce.record_failure(request, ADMIN_KEY_SUBJECT)
+            raise
+        return wire.text(wire.SUCCESS)
+
+
+class AdminRegkeyGenView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN],
+        request=None,
+        responses={
+            **_json("FileHostRegkey", {"regkey": serializers.CharField()}, "A new key."),
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        staff = _staff_user(request)
+        (key,) = services.regkey_generate(created_by=staff, count=1)
+        return Response({"regkey": key})
+
+
+class AdminTokenValidView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN],
+        request=None,
+        responses={**_text('"This token is valid!"'), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        _staff_user(request)
+        return wire.text(wire.TOKEN_VALID)
+
+
+class AdminTokenGetView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[USERNAME, PASSWORD],
+        request=None,
+        responses={**_json("FileHostAdminToken", TOKEN_BODY, "The admin's token."), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        user = _password_user(request)
+        if not user.is_staff:
+            raise ApiError("This account is not an admin.", 403)
+        _, value = services.filehost_token_for(user=user)
+        return Response({"token": value})
+
+
+QUERY = _h("query", 'The EXACT name to look for, or " " for everything.')
+
+
+class AdminListUploadsView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN, QUERY],
+        request=None,
+        responses={
+            200: OpenApiResponse(
+                inline_serializer(
+                    "FileHostAdminUpload",
+                    {"file": serializers.CharField(), "username": serializers.CharField()},
+                    many=True,
+                ),
+                description="Files with their owners.",
+            ),
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        _staff_user(request)
+        query = _query(request)
+        rows = selectors.admin_upload_list(query=query)
+        return Response([wire.admin_upload_row(upload) for upload in rows])
+
+
+class AdminListUsersView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN, QUERY],
+        request=None,
+        responses={200: OpenApiResponse(OpenApiTypes.STR, description="Usernames."), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        _staff_user(request)
+        users = selectors.admin_user_list(query=_query(request))
+        return Response(list(users.values_list("username", flat=True)))
+
+
+def _query(request: Request) -> str:
+    # Seed 004: set query to " " to list everything, so a blank value is meaningful here.
+    query = request.headers.get("query")
+    if query is None:
+        raise ApiError("The query header is required.", 400)
+    return _utf8(query)
+
+
+class AdminDeleteFileView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN, _h("file", "The file's name.")],
+        request=None,
+        responses={**_text('"<name> has been deleted!"'), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        _staff_user(request)
+        name = _header(request, "file")
+        upload = selectors.upload_get_by_name(name=name)
+        if upload is None:
+            raise ApiError("This file does not exist.", 404)
+        services.upload_delete(upload=upload)
+        return wire.text(wire.file_deleted(name))
+
+
+class AdminDeleteUserView(APIView):
+    @extend_schema(
+        tags=TAG,
+        parameters=[TOKEN, _h("username", "The user to delete with all their files.")],
+        request=None,
+        responses={**_text('"This user has been deleted"'), **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        _staff_user(request)
+        username = _header(request, "username")
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise ApiError("This user does not exist.", 404)
+        services.user_delete_with_files(user=user)
+        return wire.text(wire.USER_DELETED)

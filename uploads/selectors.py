@@ -1,0 +1,54 @@
+"""Reads of the file host. Every QuerySet is ready to use (related rows selected)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from uploads.models import RegistrationKey, Upload
+
+
+def upload_list_for_user(*, user: User) -> QuerySet[Upload]:
+    return Upload.objects.filter(owner=user).order_by("-created_at", "-id")
+
+
+def upload_get_for_user(*, user: User, name: str) -> Upload | None:
+    """The user's file called `name`; None for unknown names and other users' files alike."""
+    return Upload.objects.filter(owner=user, name=name).first()
+
+
+def upload_get_by_name(*, name: str) -> Upload | None:
+    return Upload.objects.select_related("owner").filter(name=name).first()
+
+
+def upload_total_count() -> int:
+    return Upload.objects.count()
+
+
+def upload_usage(*, user: User) -> tuple[int, int]:
+    """(bytes stored, number of files) of one user."""
+    usage = Upload.objects.filter(owner=user).aggregate(
+        size=Coalesce(Sum("size"), 0), files=Count("id")
+    )
+    return int(usage["size"]), int(usage["files"])
+
+
+def admin_upload_list(*, query: str) -> QuerySet[Upload]:
+    """Seed 004: `query` is the EXACT file name, or " " for every file."""
+    uploads = Upload.objects.select_related("owner").order_by("-created_at", "-id")
+    if query.strip():
+        uploads = uploads.filter(name=query)
+    return uploads
+
+
+def admin_user_list(*, query: str) -> QuerySet[User]:
+    """Seed 004: `query` is the EXACT username, or " " for every user."""
+    users = User.objects.order_by("username")
+    if query.strip():
+        users = users.filter(username=query)
+    return users
+
+
+def regkey_list() -> QuerySet[RegistrationKey]:
+    return RegistrationKey.objects.select_related("created_by", "used_by")

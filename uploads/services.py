@@ -1,0 +1,378 @@
+"""Writes of the file host. The API, the dashboards, the admin and the management command all
+come here, so a file leaves storage the same way everywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import string
+import uuid
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import IO
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Token, User
+from accounts.services import filehost_token_get_or_create
+from nekosite.lib.imagemeta import ImageRejected
+from nekosite.lib.thumbnails import make_thumbnail
+from uploads import selectors, sniffing
+from uploads.errors import (
+    AdminRegistrationClosed,
+    BlockedFileType,
+    EmptyFile,
+    FileTooLarge,
+    InvalidAdminKey,
+    InvalidInput,
+    InvalidRegistrationKey,
+    QuotaExceeded,
+    UsernameTaken,
+)
+from uploads.models import RegistrationKey, Upload
+from uploads.storage import upload_storage
+
+logger = logging.getLogger(__name__)
+
+NAME_ALPHABET = string.ascii_letters + string.digits
+NAME_LENGTH = 7
+_EXTENSION_RE = re.compile(r"^[a-z0-9]{1,10}$")
+_HASH_CHUNK = 1024 * 1024
+THUMBNAIL_DIR = "_thumbs"
+
+
+# --- names --------------------------------------------------------------------------------------
+def _client_basename(client_name: str) -> str:
+    """The last path component of what the client sent, printable characters only."""
+    name = client_name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name.strip()[:255]
+
+
+def extension_from_client_name(client_name: str) -> str:
+    """Lowercase [a-z0-9]{1,10} from the last suffix of the basename, or ""."""
+    basename = _client_basename(client_name)
+    if basename in {"", ".", ".."} or "." not in basename.lstrip("."):
+        return ""
+    suffix = PurePosixPath(basename).suffix.lower().lstrip(".")
+    return suffix if _EXTENSION_RE.match(suffix) else ""
+
+
+def _random_name(extension: str) -> str:
+    stem = "".join(secrets.choice(NAME_ALPHABET) for _ in range(NAME_LENGTH))
+    return f"{stem}.{extension}"
+
+
+def _free_name(extension: str) -> str:
+    storage = upload_storage()
+    for _ in range(10):
+        name = _random_name(extension)
+        if not Upload.objects.filter(name=name).exists() and not storage.exists(name):
+            return name
+    raise RuntimeError("could not find a free upload name")  # 62**7 names: practically never
+
+
+def _sha256(handle: IO[bytes]) -> str:
+    handle.seek(0)
+    digest = hashlib.sha256()
+    while chunk := handle.read(_HASH_CHUNK):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+def _check_blocked(*extensions: str) -> None:
+    blocked = set(settings.BLOCKED_UPLOAD_EXTENSIONS)
+    for extension in extensions:
+        if extension and extension in blocked:
+            raise BlockedFileType(extension)
+
+
+def _check_quota(*, owner: User, size: int) -> None:
+    if settings.UPLOAD_QUOTA_BYTES is None and settings.UPLOAD_QUOTA_FILES is None:
+        return
+    used_bytes, used_files = selectors.upload_usage(user=owner)
+    if settings.UPLOAD_QUOTA_FILES is not None and used_files + 1 > settings.UPLOAD_QUOTA_FILES:
+        raise QuotaExceeded(f"You have reached your quota of {settings.UPLOAD_QUOTA_FILES} files.")
+    if settings.UPLOAD_QUOTA_BYTES is not None and used_bytes + size > settings.UPLOAD_QUOTA_BYTES:
+        raise QuotaExceeded(
+            f"This file would take you over your storage quota of "
+            f"{settings.UPLOAD_QUOTA_BYTES} bytes."
+        )
+
+
+# --- uploads ------------------------------------------------------------------------------------
+@transaction.atomic
+def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) -> Upload:
+    """Store `file` under a fresh unguessable name and record it; both exist or neither.
+
+    The client's name only contributes a sanitized extension; its path never reaches storage.
+    """
+    if size <= 0:
+        raise EmptyFile()
+    if size > int(settings.MAX_UPLOAD_MB) * 1024 * 1024:
+        raise FileTooLarge(int(settings.MAX_UPLOAD_MB))
+    client_extension = extension_from_client_name(client_name)
+    _check_blocked(client_extension)
+    content_type = sniffing.sniff_content_type(file, client_extension)
+    extension = client_extension or sniffing.extension_for(content_type)
+    _check_blocked(extension)
+    # Lock the owner so two parallel uploads cannot both squeeze under the quota.
+    User.objects.select_for_update().filter(pk=owner.pk).first()
+    _check_quota(owner=owner, size=size)
+
+    sha256 = _sha256(file)
+    storage = upload_storage()
+    name = _free_name(extension)
+    content = file if isinstance(file, File) else File(file, name=name)
+    stored = storage.save(name, content)
+    try:
+        if stored != name:
+            raise RuntimeError(f"storage renamed {name!r} to {stored!r}")
+        with transaction.atomic():
+            return Upload.objects.create(
+                owner=owner,
+                name=name,
+                original_name=_client_basename(client_name),
+                size=size,
+                content_type=content_type,
+                sha256=sha256,
+            )
+    except BaseException:
+        # No row, no file: never leave an orphan behind.
+        storage.delete(stored)
+        raise
+
+
+def thumbnail_name(name: str) -> str:
+    """Where the dashboard thumbnail of upload `name` is kept (beside the flat uploads)."""
+    return f"{THUMBNAIL_DIR}/{name}.webp"
+
+
+def upload_thumbnail_ensure(*, upload: Upload) -> str | None:
+    """The stored name of the upload's WebP thumbnail, made once on first use.
+
+    None when the upload is no previewable image or Pillow refuses it (a bomb, a lie).
+    """
+    if not upload.is_previewable_image:
+        return None
+    storage = upload_storage()
+    name = thumbnail_name(upload.name)
+    if storage.exists(name):
+        return name
+    try:
+        with storage.open(upload.name, "rb") as handle:
+            data = make_thumbnail(handle)
+    except ImageRejected:
+        return None
+    saved = storage.save(name, ContentFile(data))
+    if saved != name:  # a parallel request made it first; keep one copy
+        storage.delete(saved)
+    if not Upload.objects.filter(pk=upload.pk).exists():
+        storage.delete(name)  # deleted meanwhile: leave no orphan thumbnail
+        return None
+    return name
+
+
+def _delete_stored(names: list[str]) -> None:
+    storage = upload_storage()
+    for name in names:
+        storage.delete(name)
+        storage.delete(thumbnail_name(name))
+
+
+@transaction.atomic
+def upload_delete(*, upload: Upload) -> None:
+    """Remove the row, then the stored object and its thumbnail; a storage failure rolls the
+    row back."""
+    name = upload.name
+    upload.delete()
+    _delete_stored([name])
+
+
+@transaction.atomic
+def user_delete_with_files(*, user: User) -> int:
+    """Seed 004: "all files associated with the account are purged and all traces are deleted".
+
+    Returns how many files were removed.
+    """
+    names = list(Upload.objects.filter(owner=user).values_list("name", flat=True))
+    Upload.objects.filter(owner=user).delete()
+    _delete_stored(names)
+    # Keys the user redeemed keep the name for the audit trail; the FK goes null.
+    user.delete()
+    return len(names)
+
+
+# --- accounts -----------------------------------------------------------------------------------
+def _validate_username(username: str) -> str:
+    if not username:
+        raise InvalidInput("The username must not be empty.")
+    max_length = User._meta.get_field("username").max_length
+    if len(username) > max_length:
+        raise InvalidInput(f"The username must be at most {max_length} characters.")
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages)) from exc
+    return username
+
+
+def _validate_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages)) from exc
+
+
+def regkey_digest(key: str) -> str:
+    return hashlib.sha256(key.strip().lower().encode("utf-8", "replace")).hexdigest()
+
+
+@transaction.atomic
+def regkey_generate(*, created_by: User | None, count: int = 1) -> list[str]:
+    """New single-use registration keys, UUID-shaped as in seed 004. Only hashes are kept,
+    so the returned plain keys are shown exactly once."""
+    keys = [str(uuid.uuid4()) for _ in range(count)]
+    RegistrationKey.objects.bulk_create(
+        RegistrationKey(digest=regkey_digest(key), hint=key[:8], created_by=created_by)
+        for key in keys
+    )
+    return keys
+
+
+@transaction.atomic
+def regkey_redeem(*, key: str, user: User) -> RegistrationKey:
+    """Mark the key used by `user`. A conditional UPDATE, so two signups can't share one key."""
+    digest = regkey_digest(key)
+    claimed = RegistrationKey.objects.filter(
+        digest=digest, used_at__isnull=True, revoked_at__isnull=True
+    ).update(used_at=timezone.now(), used_by=user, used_by_username=user.username)
+    if claimed != 1:
+        raise InvalidRegistrationKey()
+    return RegistrationKey.objects.get(digest=digest)
+
+
+@transaction.atomic
+def regkey_revoke(*, regkey: RegistrationKey) -> bool:
+    """Revoke an unused key; returns False when it was already used or revoked."""
+    return bool(
+        RegistrationKey.objects.filter(
+            pk=regkey.pk, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+    )
+
+
+def _create_user(*, username: str, password: str, is_staff: bool) -> User:
+    _validate_username(username)
+    candidate = User(username=username)
+    _validate_password(password, candidate)
+    if User.objects.filter(username__iexact=username).exists():
+        raise UsernameTaken()
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, password=password)
+    except IntegrityError as exc:
+        raise UsernameTaken() from exc
+    if is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    filehost_token_get_or_create(user=user)
+    return user
+
+
+@transaction.atomic
+def user_signup(*, username: str, password: str, regkey: str | None) -> User:
+    """Seed 004 /api/user/signup; with INVITE_ONLY a valid unused key is required."""
+    if settings.INVITE_ONLY and not (regkey or "").strip():
+        raise InvalidRegistrationKey()
+    user = _create_user(username=username, password=password, is_staff=False)
+    if settings.INVITE_ONLY:
+        # Same transaction: a refused key rolls the new user back.
+        regkey_redeem(key=regkey or "", user=user)
+    return user
+
+
+def admin_key_matches(adminkey: str) -> bool:
+    expected = settings.ADMIN_KEY
+    return bool(expected) and hmac.compare_digest(
+        adminkey.encode("utf-8", "replace"), expected.encode("utf-8", "replace")
+    )
+
+
+@transaction.atomic
+def admin_signup(*, username: str, password: str, adminkey: str) -> User:
+    """Seed 004 /api/admin/signup: a staff account, only with ADMIN_REGISTRATION and the key."""
+    if not settings.ADMIN_REGISTRATION:
+        raise AdminRegistrationClosed()
+    if not admin_key_matches(adminkey):
+        raise InvalidAdminKey()
+    return _create_user(username=username, password=password, is_staff=True)
+
+
+@transaction.atomic
+def password_reset(*, user: User, new_password: str) -> None:
+    """Seed 004: resets the password only; the file-host token stays the same."""
+    _validate_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+
+
+def filehost_token_for(*, user: User) -> tuple[Token, str]:
+    return filehost_token_get_or_create(user=user)
+
+
+# --- consistency --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StorageReport:
+    orphans: list[str]
+    dangling: list[str]
+
+
+def _list(folder: str) -> set[str]:
+    try:
+        _, files = upload_storage().listdir(folder)
+    except FileNotFoundError:
+        return set()  # a local storage whose folder was never created holds nothing
+    return set(files)
+
+
+def _stored_names() -> set[str]:
+    """Every stored object: the flat uploads, and thumbnails as `_thumbs/<name>.webp`."""
+    thumbs = {f"{THUMBNAIL_DIR}/{name}" for name in _list(THUMBNAIL_DIR)}
+    return _list("") | thumbs
+
+
+def _owner_of(stored: str) -> str:
+    """The upload a stored object belongs to (a thumbnail belongs to its upload)."""
+    if stored.startswith(f"{THUMBNAIL_DIR}/"):
+        return stored[len(THUMBNAIL_DIR) + 1 :].removesuffix(".webp")
+    return stored
+
+
+def storage_reconcile(*, fix: bool) -> StorageReport:
+    """Objects without a row and rows without an object; with fix=True remove both kinds."""
+    stored = _stored_names()
+    rows = set(Upload.objects.values_list("name", flat=True))
+    orphans = sorted(name for name in stored if _owner_of(name) not in rows)
+    dangling = sorted(rows - {name for name in stored if _owner_of(name) == name})
+    if fix:
+        storage = upload_storage()
+        for name in orphans:
+            # Re-check: an upload may have committed its row since we listed.
+            if not Upload.objects.filter(name=_owner_of(name)).exists():
+                storage.delete(name)
+        for name in dangling:
+            with transaction.atomic():
+                if not storage.exists(name):
+                    Upload.objects.filter(name=name).delete()
+    return StorageReport(orphans=orphans, dangling=dangling)

@@ -1,0 +1,107 @@
+// Dashboard uploads: drag-and-drop or the file picker, one progress bar per file, each file
+// posted to the nekos.cafe API with the user's token. Without JavaScript the form posts itself.
+(function () {
+  "use strict";
+  var form = document.getElementById("upload-form");
+  if (!form || !window.XMLHttpRequest || !window.FormData) return;
+  var input = document.getElementById("id_files");
+  var zone = document.getElementById("drop-zone");
+  var list = document.getElementById("upload-progress");
+  var maxBytes = parseInt(form.dataset.maxBytes, 10);
+
+  function row(name) {
+    var li = document.createElement("li");
+    li.className = "message";
+    var label = document.createElement("span");
+    label.textContent = name + " ";
+    var bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0;
+    bar.setAttribute("aria-label", "Upload progress of " + name);
+    var status = document.createElement("span");
+    li.append(label, bar, status);
+    list.appendChild(li);
+    return { li: li, bar: bar, status: status };
+  }
+
+  function fail(r, text) {
+    r.li.className = "message error";
+    r.status.textContent = " " + text;
+    r.bar.remove();
+  }
+
+  // Files go one after another: each bar is shown at once, the server (and its upload rate
+  // limit) sees one request at a time.
+  function upload(file, r, done) {
+    if (file.size > maxBytes) {
+      fail(r, "Too large: the limit is " + (maxBytes / 1048576) + " MB.");
+      done();
+      return;
+    }
+    var data = new FormData();
+    data.append("uploadFile", file, file.name);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.dataset.apiUrl);
+    xhr.setRequestHeader("token", form.dataset.token);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable) r.bar.value = Math.round((e.loaded / e.total) * 100);
+    });
+    xhr.addEventListener("load", function () {
+      var body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
+      if (xhr.status === 200 && body && body.url) {
+        r.li.className = "message success";
+        r.bar.value = 100;
+        var link = document.createElement("a");
+        link.href = body.url; link.textContent = body.url;
+        r.status.textContent = " ";
+        r.status.appendChild(link);
+      } else {
+        var why = body && body.message ? body.message : "Upload failed (HTTP " + xhr.status + ").";
+        if (xhr.status === 413) why = "Too large or over quota: " + why;
+        if (xhr.status === 415) why = "File type refused: " + why;
+        fail(r, why);
+      }
+      done();
+    });
+    xhr.addEventListener("error", function () { fail(r, "Network error."); done(); });
+    xhr.send(data);
+  }
+
+  function send(files) {
+    var queue = Array.prototype.map.call(files, function (file) {
+      return { file: file, row: row(file.name) };
+    });
+    (function next() {
+      var item = queue.shift();
+      if (item) upload(item.file, item.row, next);
+    })();
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    send(input.files);
+    input.value = "";
+  });
+  ["dragenter", "dragover"].forEach(function (t) {
+    zone.addEventListener(t, function (e) { e.preventDefault(); zone.style.outline = "3px solid #f0b400"; });
+  });
+  ["dragleave", "drop"].forEach(function (t) {
+    zone.addEventListener(t, function (e) { e.preventDefault(); zone.style.outline = ""; });
+  });
+  zone.addEventListener("drop", function (e) { send(e.dataTransfer.files); });
+
+  document.querySelectorAll(".js-copy").forEach(function (button) {
+    if (!navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(button.dataset.copy).then(function () {
+        button.textContent = "Copied!";
+      });
+    });
+  });
+  document.querySelectorAll("form.js-confirm").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      if (!window.confirm(f.dataset.confirm)) e.preventDefault();
+    });
+  });
+})();

@@ -1,0 +1,55 @@
+"""manage.py storage_check [--fix]: orphans (stored, no row) and dangling rows."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.core.management import call_command
+
+from uploads.models import Upload
+from uploads.tests.conftest import storage_names
+from uploads.tests.test_api_files import stored_name
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("storage_check", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def inconsistent(owner_token: str, upload_file: Any) -> tuple[str, str, str]:
+    good = stored_name(upload_file(owner_token, b"good", "good.txt"))
+    dangling = stored_name(upload_file(owner_token, b"lost", "lost.txt"))
+    storages["uploads"].delete(dangling)
+    storages["uploads"].save("Orphan1.txt", ContentFile(b"orphan"))
+    return good, dangling, "Orphan1.txt"
+
+
+def test_reports_without_changing_anything(inconsistent: tuple[str, str, str]) -> None:
+    good, dangling, orphan = inconsistent
+    output = run()
+    assert f"orphan (stored, no row): {orphan}" in output
+    assert f"dangling (row, not stored): {dangling}" in output
+    assert "1 orphan(s) and 1 dangling row(s) found." in output
+    assert good not in output
+    assert storage_names() == sorted([good, orphan])
+    assert Upload.objects.count() == 2
+
+
+def test_fix_deletes_orphans_and_dangling_rows(inconsistent: tuple[str, str, str]) -> None:
+    good, _, _ = inconsistent
+    assert "fixed" in run("--fix")
+    assert storage_names() == [good]
+    assert list(Upload.objects.values_list("name", flat=True)) == [good]
+    assert "0 orphan(s) and 0 dangling row(s) found." in run()
+
+
+def test_empty_storage_is_consistent() -> None:
+    assert "0 orphan(s) and 0 dangling row(s) found." in run()

@@ -1,0 +1,52 @@
+"""Streaming upload handler that refuses bodies over MAX_UPLOAD_MB while they arrive."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.http import HttpRequest
+
+from uploads.errors import FileTooLarge
+
+# Multipart boundaries and part headers around the file; a Content-Length beyond
+# limit + slack cannot hold an acceptable file, so it is refused before the body is read.
+MULTIPART_SLACK_BYTES = 64 * 1024
+
+
+def max_upload_bytes() -> int:
+    return int(settings.MAX_UPLOAD_MB) * 1024 * 1024
+
+
+def reject_oversized_content_length(request: HttpRequest) -> None:
+    """Refuse early, on the declared size, without reading a byte of the body."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > max_upload_bytes() + MULTIPART_SLACK_BYTES:
+        raise FileTooLarge(int(settings.MAX_UPLOAD_MB))
+
+
+class LimitedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
+    """Writes to a temporary file like Django's handler, and stops at the size limit.
+
+    On overflow the temporary file is closed (which deletes it) and FileTooLarge propagates,
+    so nothing is left behind whatever the Content-Length claimed.
+    """
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.limit = max_upload_bytes()
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.file.close()
+            raise FileTooLarge(int(settings.MAX_UPLOAD_MB))
+        return super().receive_data_chunk(raw_data, start)
+
+
+def install_limited_handler(request: HttpRequest) -> None:
+    """Must run before request.POST / request.FILES / DRF request.data is touched."""
+    request.upload_handlers = [LimitedTemporaryFileUploadHandler(request)]

@@ -1,0 +1,219 @@
+"""Server-rendered pages of the file host and the file-serving view."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import bruteforce
+from accounts.services import token_regenerate
+from nekosite.lib.errors import ApiError
+from nekosite.lib.serving import stored_file_response
+from uploads import selectors, services
+from uploads.forms import DeleteAccountForm, SignupForm, UploadForm
+from uploads.storage import upload_storage
+from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
+
+FILES_URL = "uploads_dashboard:files"
+PAGE_SIZE = 50
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def file_thumbnail(request: HttpRequest, name: str) -> HttpResponse:
+    """The owner's dashboard thumbnail of an image upload (made once, then kept)."""
+    upload = selectors.upload_get_for_user(user=request.user, name=name)
+    thumbnail = services.upload_thumbnail_ensure(upload=upload) if upload else None
+    if thumbnail is None:
+        raise Http404("No thumbnail for this file.")
+    storage = upload_storage()
+    return stored_file_response(
+        request,
+        storage=storage,
+        name=thumbnail,
+        content_type="image/webp",
+        size=storage.size(thumbnail),
+        etag=f"thumb-{upload.sha256}",
+        last_modified=upload.created_at,
+        cache_control="private, max-age=86400",
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def serve_upload(request: HttpRequest, name: str) -> HttpResponse:
+    upload = selectors.upload_get_by_name(name=name)
+    if upload is None:
+        raise ApiError("This file does not exist.", 404)
+    return stored_file_response(
+        request,
+        storage=upload_storage(),
+        name=upload.name,
+        content_type=upload.content_type,
+        size=upload.size,
+        etag=upload.sha256,
+        last_modified=upload.created_at,
+        download_name=upload.name,
+    )
+
+
+# --- signup and account deletion ----------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("/dashboard/")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_signup(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                regkey=form.cleaned_data.get("regkey"),
+            )
+        except ApiError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.username}! Your account is ready.")
+            return redirect("/dashboard/")
+    return render(request, "uploads/signup.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = request.user.get_username()
+        try:
+            bruteforce.check(request, username)
+        except bruteforce.TooManyAttempts as exc:
+            form.add_error("password", exc.message)
+        else:
+            user = authenticate(request, username=username, password=form.cleaned_data["password"])
+            if user is None:
+                bruteforce.record_failure(request, username)
+                form.add_error("password", "The password is not correct.")
+            else:
+                count = services.user_delete_with_files(user=user)
+                logout(request)
+                messages.success(request, f"Your account and {count} file(s) have been deleted.")
+                return redirect("/")
+    return render(request, "uploads/delete_account.html", {"form": form})
+
+
+# --- files dashboard ----------------------------------------------------------------------------
+def _files_context(request: HttpRequest, form: UploadForm | None = None) -> dict:
+    _, token = services.filehost_token_for(user=request.user)
+    used_bytes, used_files = selectors.upload_usage(user=request.user)
+    return {
+        "uploads": Paginator(selectors.upload_list_for_user(user=request.user), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        ),
+        "form": form or UploadForm(),
+        "token": token,
+        "used_bytes": used_bytes,
+        "used_files": used_files,
+        "quota_bytes": settings.UPLOAD_QUOTA_BYTES,
+        "quota_files": settings.UPLOAD_QUOTA_FILES,
+        "max_upload_bytes": int(settings.MAX_UPLOAD_MB) * 1024 * 1024,
+        "blocked_extensions": settings.BLOCKED_UPLOAD_EXTENSIONS,
+    }
+
+
+@csrf_exempt
+@login_required
+@require_http_methods(["GET", "POST"])
+def files(request: HttpRequest) -> HttpResponse:
+    """The uploader's files. POST is the no-JavaScript upload (the script talks to the API).
+
+    CSRF is checked by the inner view: the CSRF middleware would otherwise parse the multipart
+    body with Django's unlimited handler before the size limit is in place (Django docs,
+    "Modifying upload handlers on the fly").
+    """
+    if request.method == "POST":
+        try:
+            reject_oversized_content_length(request)
+            install_limited_handler(request)
+            request.POST  # noqa: B018 - parse now, under the limit
+        except ApiError as exc:
+            messages.error(request, exc.message)
+            return redirect(FILES_URL)
+    return _files(request)
+
+
+@csrf_protect
+def _files(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        chosen = request.FILES.getlist("files")
+        if not chosen:
+            messages.error(request, "Choose at least one file to upload.")
+        for upload in chosen:
+            label = upload.name or "file"
+            try:
+                created = services.upload_create(
+                    owner=request.user, file=upload, client_name=upload.name or "", size=upload.size
+                )
+            except ApiError as exc:
+                messages.error(request, f"{label}: {exc.message}")
+            else:
+                messages.success(request, f"{label} uploaded as {created.name}.")
+        return redirect(FILES_URL)
+    return render(request, "uploads/files.html", _files_context(request))
+
+
+@login_required
+@require_POST
+def file_delete(request: HttpRequest, name: str) -> HttpResponse:
+    upload = selectors.upload_get_for_user(user=request.user, name=name)
+    if upload is None:
+        messages.error(request, "This file does not exist.")
+    else:
+        services.upload_delete(upload=upload)
+        messages.success(request, f"{name} has been deleted.")
+    return redirect(FILES_URL)
+
+
+@login_required
+@require_POST
+def token_regen(request: HttpRequest) -> HttpResponse:
+    token, _ = services.filehost_token_for(user=request.user)
+    token_regenerate(token=token)
+    messages.success(request, "Your file-host token has been regenerated; update ShareX.")
+    return redirect(FILES_URL)
+
+
+def sharex_config(*, token_value: str) -> dict:
+    """A ShareX custom uploader that posts exactly like the seed's /api/files/upload."""
+    return {
+        "Version": "15.0.0",
+        "Name": f"nekosite ({settings.SITE_URL})",
+        "DestinationType": "ImageUploader, TextUploader, FileUploader",
+        "RequestMethod": "POST",
+        "RequestURL": f"{settings.SITE_URL}/api/files/upload",
+        "Headers": {"token": token_value},
+        "Body": "MultipartFormData",
+        "FileFormName": "uploadFile",
+        "URL": "{json:url}",
+    }
+
+
+@login_required
+@require_GET
+def sharex(request: HttpRequest) -> HttpResponse:
+    _, value = services.filehost_token_for(user=request.user)
+    response = HttpResponse(
+        json.dumps(sharex_config(token_value=value), indent=2),
+        content_type="application/json",
+    )
+    response["Content-Disposition"] = 'attachment; filename="nekosite.sxcu"'
+    response["Cache-Control"] = "no-store"
+    return response
