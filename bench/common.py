@@ -42,10 +42,11 @@ DB_PREFIX = "nekosite_bench_"
 WRK_THREADS = 2
 WRK_CONNECTIONS = 32
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "10"))
-WRK_WARMUP_SECONDS = 2
+WRK_WARMUP_SECONDS = 1
 WRK_DESC = (
-    f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{WRK_SECONDS}s --latency "
-    f"(after a {WRK_WARMUP_SECONDS} s warm-up)"
+    f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} --latency; targets and baselines measured "
+    f"interleaved, 2 runs of {max(1, WRK_SECONDS // 2)} s each (after a {WRK_WARMUP_SECONDS} s "
+    "warm-up), median kept"
 )
 USER_AGENT = "bench"
 
@@ -313,7 +314,7 @@ def rss_kb(pid: int) -> int:
 
 NGINX_MAIN = """
 user root;
-worker_processes 1;
+worker_processes 2;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 1024; }}
@@ -462,6 +463,50 @@ def wrk(
     if result["non_2xx"] or result["socket_errors"]:
         log(f"WARNING {url}: {result['non_2xx']} non-2xx, {result['socket_errors']} socket errors")
     return result
+
+
+def wrk_interleaved(
+    runs: dict[str, tuple[str, dict[str, str]]],
+    *,
+    reps: int = 2,
+    seconds: int | None = None,
+    connections: int = WRK_CONNECTIONS,
+    timeout_s: int = 30,
+) -> dict[str, dict[str, Any]]:
+    """Measure several URLs in turn (A B C A B C ...) and keep each one's median run.
+
+    The machine is shared: a burst of outside load lands on every URL of a round instead of on
+    one of them, so ratios between the URLs stay meaningful. Per URL: `reps` runs of `seconds`
+    (default WRK_SECONDS / reps, so the total matches one plain run), each after a warm-up.
+    """
+    seconds = seconds or max(1, WRK_SECONDS // reps)
+    collected: dict[str, list[dict[str, Any]]] = {key: [] for key in runs}
+    for _ in range(reps):
+        for key, (url, headers) in runs.items():
+            collected[key].append(
+                wrk(url, headers, seconds=seconds, connections=connections, timeout_s=timeout_s)
+            )
+    merged = {}
+    for key, results in collected.items():
+        middle = sorted(results, key=lambda r: r["rps"])[(len(results) - 1) // 2]
+        merged[key] = {
+            **middle,
+            "rps": _median([r["rps"] for r in results]),
+            "p50": _median([r["p50"] for r in results]),
+            "p99": _median([r["p99"] for r in results]),
+            "non_2xx": sum(r["non_2xx"] for r in results),
+            "socket_errors": sum(r["socket_errors"] for r in results),
+            "runs": [{k: r[k] for k in ("rps", "p50", "p99")} for r in results],
+        }
+    return merged
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 # --- reporting ---------------------------------------------------------------------------------

@@ -39,16 +39,6 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default()
 
 
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    exponent = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * exponent:
-            return step * exponent
-    return 10 * exponent
-
-
 def draw(data: dict[str, dict[str, dict[str, float]]], out: Path, subtitle: str = "") -> Path:
     """data: {size: {series_key: {"p50": ms}}} for PostgreSQL."""
     sizes = sorted(int(s) for s in data)
@@ -56,7 +46,12 @@ def draw(data: dict[str, dict[str, dict[str, float]]], out: Path, subtitle: str 
         key: [(n, data[str(n)][key]["p50"]) for n in sizes if key in data[str(n)]]
         for key, _, _ in SERIES
     }
-    top = _nice_max(max((p for pts in points.values() for _, p in pts), default=1.0) * 1.1)
+    values = [p for pts in points.values() for _, p in pts if p > 0] or [1.0]
+    # Log scale on both axes: the series differ by orders of magnitude.
+    y_low = 10 ** math.floor(math.log10(min(values)))
+    y_high = 10 ** math.ceil(math.log10(max(values)))
+    if y_high <= y_low:
+        y_high = y_low * 10
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     pen = ImageDraw.Draw(image)
     font, small = _font(16), _font(13)
@@ -66,19 +61,29 @@ def draw(data: dict[str, dict[str, dict[str, float]]], out: Path, subtitle: str 
 
     def xy(n: float, ms: float) -> tuple[float, float]:
         x = LEFT + (math.log10(n) - low) / span * plot_w
-        return x, TOP + plot_h - ms / top * plot_h
+        fraction = (math.log10(max(ms, y_low)) - math.log10(y_low)) / (
+            math.log10(y_high) - math.log10(y_low)
+        )
+        return x, TOP + plot_h - fraction * plot_h
 
-    title = "p50 latency vs catalog size (PostgreSQL, wrk -c32)"
+    title = "p50 latency vs catalog size (PostgreSQL, wrk -c32, 2 gunicorn workers)"
     pen.text((LEFT, 12), title, fill="black", font=font)
     if subtitle:
         pen.text((LEFT, TOP - 18), subtitle, fill=(90, 90, 90), font=small)
     # Axes, grid and ticks.
     pen.rectangle((LEFT, TOP, LEFT + plot_w, TOP + plot_h), outline="black")
-    for i in range(6):
-        ms = top * i / 5
-        _, y = xy(sizes[0], ms)
-        pen.line((LEFT, y, LEFT + plot_w, y), fill=(225, 225, 225))
-        pen.text((LEFT - 8, y), f"{ms:g}", fill="black", font=small, anchor="rm")
+    decade = y_low
+    while decade <= y_high:
+        for step in (1, 2, 5):
+            ms = decade * step
+            if ms > y_high:
+                break
+            _, y = xy(sizes[0], ms)
+            pen.line(
+                (LEFT, y, LEFT + plot_w, y), fill=(200, 200, 200) if step == 1 else (235, 235, 235)
+            )
+            pen.text((LEFT - 8, y), f"{ms:g}", fill="black", font=small, anchor="rm")
+        decade *= 10
     for n in sizes:
         x, _ = xy(n, 0)
         pen.line((x, TOP, x, TOP + plot_h), fill=(225, 225, 225))
@@ -88,7 +93,7 @@ def draw(data: dict[str, dict[str, dict[str, float]]], out: Path, subtitle: str 
         (LEFT + plot_w / 2, HEIGHT - 24), "images in the catalog (log scale)", fill="black",
         font=small, anchor="mm",
     )  # fmt: skip
-    pen.text((18, TOP + plot_h / 2), "ms", fill="black", font=small, anchor="mm")
+    pen.text((LEFT - 8, TOP - 36), "ms", fill="black", font=small, anchor="rm")
     # Series and legend.
     for index, (key, label, colour) in enumerate(SERIES):
         pts = [xy(n, ms) for n, ms in points[key]]

@@ -15,6 +15,7 @@ from pathlib import Path
 # not bench/uploads.py, and the bench package is importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import contextlib
 import json
 import math
 import os
@@ -40,7 +41,7 @@ from bench.common import (
     shell,
     table,
     target,
-    wrk,
+    wrk_interleaved,
 )
 
 NAME = "scale"
@@ -63,20 +64,27 @@ UNIFORM_IMAGES = 1000
 UNIFORM_DRAWS = 20_000
 
 
-def measure(app: Gunicorn, notes: list[str], where: str) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
+def measure(apps: dict[str, Gunicorn], notes: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every endpoint on every catalog, the catalogs measured in turn (interleaved)."""
+    found: dict[str, dict[str, dict[str, Any]]] = {where: {} for where in apps}
     for key, label, path in ENDPOINTS:
-        status, body = get(app.url + path)
-        if status != 200:
-            notes.append(f"{label} at {where}: {status} {body[:120]!r}; not measured")
-            continue
-        count = len(json.loads(body).get("data") or [])
-        result = wrk(app.url + path)
-        result["items"] = count
-        if result["non_2xx"]:
-            notes.append(f"{label} at {where}: {result['non_2xx']} non-2xx answers")
-        found[key] = result
-        log(f"{where} {label}: {result['rps']} req/s p50 {result['p50']} ms ({count} items)")
+        items = {}
+        for where, app in apps.items():
+            status, body = get(app.url + path)
+            if status != 200:
+                notes.append(f"{label} at {where}: {status} {body[:120]!r}; not measured")
+                continue
+            items[where] = len(json.loads(body).get("data") or [])
+        measured = wrk_interleaved({where: (apps[where].url + path, {}) for where in items})
+        for where, result in measured.items():
+            result["items"] = items[where]
+            if result["non_2xx"] or result["socket_errors"]:
+                notes.append(
+                    f"{label} at {where}: {result['non_2xx']} non-2xx answers, "
+                    f"{result['socket_errors']} socket errors (timeouts included)"
+                )
+            found[where][key] = result
+            log(f"{where} {label}: {result['rps']} req/s p50 {result['p50']} ms")
     return found
 
 
@@ -171,24 +179,23 @@ def _all_ids() -> list[str]:
     return [str(image_id(i)) for i in range(UNIFORM_IMAGES)]
 
 
+def _pg_name(size: int) -> str:
+    return f"{DB}_{size}"
+
+
 def run() -> dict[str, Any]:
     notes: list[str] = []
-    by_size: dict[int, dict[str, dict[str, Any]]] = {}
-    fill_seconds: dict[int, float] = {}
-    env = app_env(pg_reset(DB))
-    prepare_app(env)
-    loaded = 0
+    fill_seconds: dict[str, float] = {}
+    envs: dict[str, dict[str, str]] = {}
+    # One database per size, all served at once, so the sizes can be measured in turn.
     for size in SIZES:
+        env = app_env(pg_reset(_pg_name(size)))
+        prepare_app(env)
         started = time.monotonic()
-        fill_pg(DB, loaded, size)
-        fill_seconds[size] = round(time.monotonic() - started, 1)
-        log(f"PostgreSQL catalog now {size} images (+{size - loaded} in {fill_seconds[size]} s)")
-        loaded = size
-        redis_flush()
-        with Gunicorn(env) as app:
-            by_size[size] = measure(app, notes, f"PostgreSQL {size}")
-    pg_drop(DB)
-
+        fill_pg(_pg_name(size), 0, size)
+        fill_seconds[f"PostgreSQL {size}"] = round(time.monotonic() - started, 1)
+        log(f"PostgreSQL catalog of {size} images in {fill_seconds[f'PostgreSQL {size}']} s")
+        envs[str(size)] = env
     sqlite_path = OUT / f"bench-{SQLITE_SIZE}.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         sqlite_path.with_name(sqlite_path.name + suffix).unlink(missing_ok=True)
@@ -196,11 +203,17 @@ def run() -> dict[str, Any]:
     prepare_app(sqlite_env)
     started = time.monotonic()
     fill_sqlite(str(sqlite_path), 0, SQLITE_SIZE)
-    log(f"SQLite catalog {SQLITE_SIZE} images in {time.monotonic() - started:.1f} s")
+    fill_seconds[f"SQLite {SQLITE_SIZE}"] = round(time.monotonic() - started, 1)
+    envs["sqlite"] = sqlite_env
     redis_flush()
-    with Gunicorn(sqlite_env) as app:
-        sqlite_results = measure(app, notes, f"SQLite {SQLITE_SIZE}")
+    with contextlib.ExitStack() as stack:
+        apps = {where: stack.enter_context(Gunicorn(env)) for where, env in envs.items()}
+        found = measure(apps, notes)
+    for size in SIZES:
+        pg_drop(_pg_name(size))
     sqlite_path.unlink(missing_ok=True)
+    by_size = {size: found[str(size)] for size in SIZES}
+    sqlite_results = found["sqlite"]
 
     uniform = uniformity(notes)
 
@@ -250,7 +263,8 @@ def run() -> dict[str, Any]:
         )
     notes.append(
         "catalog: 20 categories (2 per image), 1 artist per 20 images, 1 character per 50 "
-        f"images; fill seconds {fill_seconds}; VACUUM ANALYZE after each fill; {WRK_DESC}"
+        f"images; fill seconds {fill_seconds}; VACUUM ANALYZE after each fill; one database "
+        f"per size, all served at once and measured in turn; {WRK_DESC}"
     )
     headers = ["endpoint", "catalog", "items", "req/s", "p50 ms", "p99 ms", "p50 vs 10k"]
     return {
