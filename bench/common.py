@@ -426,6 +426,10 @@ def parse_wrk(output: str) -> dict[str, Any]:
                 result["bytes_per_s"] = float(value.group(1)) * scale[value.group(2)]
     if "rps" not in result or "p50" not in result:
         raise RuntimeError(f"could not parse wrk output:\n{output}")
+    if result.get("requests", 0) == 0:
+        # Nothing completed within the run: wrk prints zeros, which are not latencies.
+        for key in ("p50", "p75", "p90", "p99"):
+            result[key] = float("nan")
     return result
 
 
