@@ -506,7 +506,9 @@ def wrk_interleaved(
 
 
 def _median(values: list[float]) -> float:
-    ordered = sorted(values)
+    ordered = sorted(v for v in values if not math.isnan(v))
+    if not ordered:
+        return float("nan")
     middle = len(ordered) // 2
     if len(ordered) % 2:
         return ordered[middle]
