@@ -454,12 +454,16 @@ def wrk(
             capture_output=True,
             timeout=WRK_WARMUP_SECONDS + 60,
         )
+        drain(url)
     done = subprocess.run(
         [*args, "-d", f"{seconds}s", url],
         capture_output=True,
         text=True,
         timeout=seconds + 120,
     )
+    waited = drain(url)
+    if waited > 2:
+        log(f"{url}: {waited:.1f} s until the requests wrk left queued were served")
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed: {done.stderr}")
     result = parse_wrk(done.stdout)
@@ -467,6 +471,25 @@ def wrk(
     if result["non_2xx"] or result["socket_errors"]:
         log(f"WARNING {url}: {result['non_2xx']} non-2xx, {result['socket_errors']} socket errors")
     return result
+
+
+def drain(url: str, timeout: float = 600) -> float:
+    """Wait until the server behind `url` has worked off what wrk left queued.
+
+    When wrk stops, the requests still waiting in gunicorn's listen queue are served anyway
+    (a sync worker only notices the client left when it writes). Without this, a slow
+    endpoint's leftovers would land in the next measurement. /healthz queues behind them, so
+    its answer means the queue is empty. Returns the seconds waited.
+    """
+    origin = url.split("/", 3)
+    health = "/".join(origin[:3]) + "/healthz"
+    started = time.monotonic()
+    with (
+        contextlib.suppress(OSError),
+        urllib.request.urlopen(_request(health), timeout=timeout),
+    ):
+        pass
+    return time.monotonic() - started
 
 
 def wrk_interleaved(
