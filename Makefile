@@ -2,54 +2,61 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run dev test test-all lint format superuser bench clean
+.PHONY: install install-dev run dev test test-all lint format superuser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Reinstall only when a requirements file changed.
-$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+# Reinstall only when a requirements file changed; `make run` needs only the runtime set.
+$(RUN_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(RUN_STAMP)
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+	touch $(DEV_STAMP) $(RUN_STAMP)
 
-install: $(STAMP)
+install: $(RUN_STAMP)
 
-run: $(STAMP)
+install-dev: $(DEV_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn nekosite.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
 		--timeout 120 --no-control-socket --access-logfile -
 
-dev: $(STAMP)
+dev: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS)
 
-test-all: $(STAMP)
+test-all: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 # Benchmarks (bench/README.md): ~15 min; needs PostgreSQL, Redis, nginx and wrk on this machine.
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	$(BIN)/python bench/run_all.py
 
-superuser: $(STAMP)
+superuser: $(RUN_STAMP)
 	$(BIN)/python manage.py createsuperuser
 
 clean:

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.cache import cache
+
+from tests.servers import moto_server
+
+pytest_plugins = ["tests.browser_fixtures"]
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """Rate-limit counters and cached values never leak from one test into the next."""
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One real S3-speaking server (moto, server mode) for the whole run."""
+    with moto_server() as endpoint:
+        yield endpoint

@@ -1,16 +1,22 @@
 """Moderation of accounts: users, API applications (approve/reject), tokens, rate-limit blocks.
 
-Every action goes through accounts.services, like the dashboards do.
+Every action goes through accounts.services, like the dashboards do, declares the permission it
+needs (so a view-only moderator cannot run it) and lands in the admin history (LogEntry).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
+from django.db.models import Model, Q, QuerySet
+from django.forms import BaseFormSet, ModelForm
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts import scopes as scope_registry
 from accounts import services
@@ -18,36 +24,152 @@ from accounts.forms import ApplicationDecisionForm
 from accounts.models import ApiApplication, RateLimitBlock, Token, User
 
 
+def log_admin_changes(request: HttpRequest, objects: Iterable[Model], message: str) -> None:
+    """Record a custom action in Django's admin history, one entry per object.
+
+    Django logs its own add/change/delete views; bulk actions are ours to record.
+    """
+    objects = list(objects)
+    if objects:
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=objects,
+            action_flag=CHANGE,
+            change_message=message,
+        )
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A list of related rows on a parent's page: shown, never edited from there."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class TokenInline(ReadOnlyInline):
+    model = Token
+    fk_name = "user"
+    fields = ("kind", "application", "scopes", "created_at", "expires_at", "revoked_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Token]:
+        # Token's application is printed with its user: one join, not one query per row.
+        return super().get_queryset(request).select_related("application__user")
+
+
+class ApiApplicationInline(ReadOnlyInline):
+    model = ApiApplication
+    fk_name = "user"
+    fields = ("name", "status", "requested_scopes", "granted_scopes", "decided_at", "created_at")
+    readonly_fields = fields
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "is_active", "is_staff", "date_joined", "last_login")
+    list_filter = ("is_active", "is_staff", "is_superuser", "groups")
     actions = ["disable_users", "enable_users"]
+    inlines = [ApiApplicationInline, TokenInline]
 
-    @admin.action(description="Disable selected users (log-in and tokens refused)")
+    # Only a superuser hands out superuser status or permissions; otherwise a moderator with
+    # "change user" could promote themselves.
+    PRIVILEGE_FIELDS = ("is_superuser", "groups", "user_permissions")
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
+        # The add form has no tokens or applications to show.
+        return [] if obj is None else list(self.inlines)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser and obj is not None:
+            fields += [f for f in self.PRIVILEGE_FIELDS if f not in fields]
+        return fields
+
+    @staticmethod
+    def outranks(request: HttpRequest, user: User) -> bool:
+        """Staff may act on a superuser's account only when they are superusers themselves."""
+        return request.user.is_superuser or not user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and not self.outranks(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and not self.outranks(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def actionable(self, request: HttpRequest, queryset: QuerySet[User]) -> list[User]:
+        """The selected users this staff member may act on; the others are named and skipped."""
+        users = list(queryset)
+        refused = [u for u in users if not self.outranks(request, u)]
+        if refused:
+            names = ", ".join(u.username for u in refused)
+            self.message_user(
+                request, f"Only a superuser can act on superusers: {names}.", messages.ERROR
+            )
+        return [u for u in users if self.outranks(request, u)]
+
+    @admin.action(
+        description="Disable selected users (log-in and tokens refused)", permissions=["change"]
+    )
     def disable_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = 0
-        for user in queryset:
+        disabled = []
+        for user in self.actionable(request, queryset):
             if user.pk == request.user.pk:
                 self.message_user(request, "You cannot disable yourself.", messages.ERROR)
                 continue
-            services.user_disable(user=user)
-            count += 1
-        self.message_user(request, f"{count} user(s) disabled.", messages.SUCCESS)
+            if user.is_active:
+                services.user_disable(user=user)
+                disabled.append(user)
+        log_admin_changes(request, disabled, "Disabled (log-in and tokens refused).")
+        self.message_user(request, f"{len(disabled)} user(s) disabled.", messages.SUCCESS)
 
-    @admin.action(description="Enable selected users")
+    @admin.action(description="Enable selected users", permissions=["change"])
     def enable_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user in queryset:
-            services.user_enable(user=user)
-        self.message_user(request, f"{queryset.count()} user(s) enabled.", messages.SUCCESS)
+        enabled = []
+        for user in self.actionable(request, queryset):
+            if not user.is_active:
+                services.user_enable(user=user)
+                enabled.append(user)
+        log_admin_changes(request, enabled, "Enabled.")
+        self.message_user(request, f"{len(enabled)} user(s) enabled.", messages.SUCCESS)
+
+
+def _approved_text(scopes: Iterable[str], expires_at: datetime | None) -> str:
+    """What an approval granted, as the admin history shows it."""
+    expires = expires_at.isoformat() if expires_at else "never"
+    return f"Approved with scopes: {', '.join(scopes) or 'none'}; token expires: {expires}."
 
 
 @admin.register(ApiApplication)
 class ApiApplicationAdmin(admin.ModelAdmin):
     form = ApplicationDecisionForm
-    list_display = ("name", "user", "status", "created_at", "decided_by", "decided_at")
-    list_filter = ("status",)
+    list_display = (
+        "name",
+        "user",
+        "status",
+        "requested",
+        "granted",
+        "created_at",
+        "decided_by",
+        "decided_at",
+    )
+    list_filter = ("status", "created_at", "decided_at")
     list_select_related = ("user", "decided_by")
     search_fields = ("name", "user__username", "purpose")
+    date_hierarchy = "created_at"
     actions = ["approve_selected", "reject_selected"]
     readonly_fields = (
         "user",
@@ -96,6 +218,14 @@ class ApiApplicationAdmin(admin.ModelAdmin):
         # Applications come from developers' dashboards.
         return False
 
+    @admin.display(description="requested scopes")
+    def requested(self, obj: ApiApplication) -> str:
+        return ", ".join(obj.requested_scopes or [])
+
+    @admin.display(description="granted scopes")
+    def granted(self, obj: ApiApplication) -> str:
+        return ", ".join(obj.granted_scopes or [])
+
     @admin.display(description="Scope registry")
     def available_scopes(self, obj: ApiApplication) -> str:
         return "; ".join(f"{scope}: {text}" for scope, text in scope_registry.choices())
@@ -121,25 +251,62 @@ class ApiApplicationAdmin(admin.ModelAdmin):
             ApiApplication.objects.filter(pk=obj.pk).update(decision_note=note[:500])
         obj.refresh_from_db()
 
-    @admin.action(description="Approve selected (requested scopes, no expiry)")
+    def construct_change_message(
+        self, request: HttpRequest, form: ModelForm, formsets: list[BaseFormSet], add: bool = False
+    ) -> str | list:
+        # "Changed decision and scopes" says little in the history; say what was decided.
+        decision = form.cleaned_data.get("decision")
+        if decision == "approve":
+            return _approved_text(form.instance.granted_scopes, form.instance.token_expires_at)
+        if decision == "reject":
+            return "Rejected."
+        return super().construct_change_message(request, form, formsets, add)
+
+    @admin.action(
+        description="Approve selected (requested scopes, no expiry)", permissions=["change"]
+    )
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[ApiApplication]) -> None:
-        count = 0
-        for application in queryset:
-            services.application_approve(
+        approved = []
+        for application in queryset.select_related("user"):
+            token = services.application_approve(
                 application=application,
                 # Only registry scopes can be granted; a scope since removed is dropped.
                 scopes=[s for s in application.requested_scopes if scope_registry.is_known(str(s))],
                 expires_at=None,
                 by=request.user,
             )
-            count += 1
-        self.message_user(request, f"{count} application(s) approved.", messages.SUCCESS)
+            log_admin_changes(request, [application], _approved_text(token.scopes, None))
+            approved.append(application)
+        self.message_user(request, f"{len(approved)} application(s) approved.", messages.SUCCESS)
 
-    @admin.action(description="Reject selected")
+    @admin.action(description="Reject selected", permissions=["change"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[ApiApplication]) -> None:
-        for application in queryset:
+        rejected = list(queryset.select_related("user"))
+        for application in rejected:
             services.application_reject(application=application, by=request.user)
-        self.message_user(request, f"{queryset.count()} application(s) rejected.", messages.WARNING)
+        log_admin_changes(request, rejected, "Rejected.")
+        self.message_user(request, f"{len(rejected)} application(s) rejected.", messages.WARNING)
+
+
+class TokenStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("active", "Active"), ("revoked", "Revoked"), ("expired", "Expired")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Token]) -> QuerySet[Token]:
+        now = timezone.now()
+        match self.value():
+            case "active":
+                return queryset.filter(revoked_at__isnull=True).filter(
+                    Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+                )
+            case "revoked":
+                return queryset.filter(revoked_at__isnull=False)
+            case "expired":
+                return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        return queryset
 
 
 @admin.register(Token)
@@ -151,14 +318,17 @@ class TokenAdmin(admin.ModelAdmin):
         "user",
         "kind",
         "application",
+        "issued_by",
         "created_at",
         "expires_at",
         "revoked_at",
+        "last_used_at",
         "rate_limit_override",
         "active",
     )
-    list_filter = ("kind",)
-    list_select_related = ("user", "application")
+    list_filter = ("kind", TokenStateFilter)
+    # application prints as "name (user)", so its user is joined too.
+    list_select_related = ("user", "application__user", "issued_by")
     search_fields = ("user__username", "application__name")
     fields = (
         "user",
@@ -189,6 +359,11 @@ class TokenAdmin(admin.ModelAdmin):
         # Tokens are issued by approving an application (or by the file host).
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Token]:
+        # The change page prints these too. (A select_related here makes the changelist skip
+        # list_select_related, so both name the same relations.)
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
     @admin.display(boolean=True)
     def active(self, obj: Token) -> bool:
         return obj.is_active()
@@ -196,16 +371,48 @@ class TokenAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Token, form: Any, change: bool) -> None:
         services.token_set_rate_limit(token=obj, per_second=obj.rate_limit_override)
 
-    @admin.action(description="Revoke selected tokens")
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
-        for token in queryset:
+        revoked = [token for token in queryset if token.revoked_at is None]
+        for token in revoked:
             services.token_revoke(token=token)
-        self.message_user(request, f"{queryset.count()} token(s) revoked.", messages.SUCCESS)
+        log_admin_changes(request, revoked, "Revoked.")
+        self.message_user(request, f"{len(revoked)} token(s) revoked.", messages.SUCCESS)
+
+
+class BlockStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("active", "Active"), ("lifted", "Lifted"), ("ended", "Ended")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[RateLimitBlock]
+    ) -> QuerySet[RateLimitBlock]:
+        now = timezone.now()
+        match self.value():
+            case "active":
+                return queryset.filter(lifted_at__isnull=True, blocked_until__gt=now)
+            case "lifted":
+                return queryset.filter(lifted_at__isnull=False)
+            case "ended":
+                return queryset.filter(lifted_at__isnull=True, blocked_until__lte=now)
+        return queryset
 
 
 @admin.register(RateLimitBlock)
 class RateLimitBlockAdmin(admin.ModelAdmin):
-    list_display = ("key", "violations", "created_at", "blocked_until", "active", "lifted_by")
+    list_display = (
+        "key",
+        "violations",
+        "created_at",
+        "blocked_until",
+        "active",
+        "lifted_at",
+        "lifted_by",
+    )
+    list_filter = (BlockStateFilter, "created_at")
     list_select_related = ("lifted_by",)
     search_fields = ("key",)
     readonly_fields = (
@@ -219,14 +426,18 @@ class RateLimitBlockAdmin(admin.ModelAdmin):
     actions = ["lift_selected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        # Blocks are made by the rate limiter only.
         return False
 
     @admin.display(boolean=True)
     def active(self, obj: RateLimitBlock) -> bool:
         return obj.is_active()
 
-    @admin.action(description="Lift block")
+    @admin.action(description="Lift block", permissions=["change"])
     def lift_selected(self, request: HttpRequest, queryset: QuerySet[RateLimitBlock]) -> None:
+        lifted = [block for block in queryset if block.lifted_at is None]
         for block in queryset:
+            # Also for lifted rows: the service clears a cache entry that may linger.
             services.ratelimit_block_lift(block=block, by=request.user)
-        self.message_user(request, f"{queryset.count()} block(s) lifted.", messages.SUCCESS)
+        log_admin_changes(request, lifted, "Block lifted.")
+        self.message_user(request, f"{len(lifted)} block(s) lifted.", messages.SUCCESS)

@@ -137,6 +137,8 @@ def categories_resolve(*, names: Iterable[str]) -> list[uuid.UUID] | None:
     wanted = {name.casefold() for name in names}
     if not wanted:
         return []
+    if any("\x00" in name for name in wanted):
+        return None  # no category name holds a NUL (PostgreSQL cannot even compare one)
     query = Q()
     for name in wanted:
         query |= Q(name__iexact=name)
@@ -275,3 +277,25 @@ def catalog_stats() -> Row:
     }
     cache.set("catalog:stats", stats, STATS_CACHE_SECONDS)
     return stats
+
+
+# --- /stats/ page ----------------------------------------------------------------------------
+
+
+def image_count_by_rating() -> dict[str, int]:
+    """{rating: count} for every rating (zeros included), from ONE aggregate query."""
+    counts = Image.objects.order_by().aggregate(
+        **{rating: Count("pk", filter=Q(nsfw=rating)) for rating in Rating.values}
+    )
+    return {rating: int(counts[rating]) for rating in Rating.values}
+
+
+def category_image_counts(*, limit: int = 15) -> list[tuple[str, int]]:
+    """(category name, number of images), biggest first, at most `limit` rows; ONE query."""
+    rows = (
+        Category.objects.order_by()
+        .annotate(image_count=Count("images"))
+        .order_by("-image_count", "name")
+        .values_list("name", "image_count")[:limit]
+    )
+    return [(name, int(count)) for name, count in rows]

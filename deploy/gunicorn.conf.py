@@ -22,3 +22,6 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1")
 # Several app servers run on one host (one systemd instance per port): no shared control socket.
 control_socket_disable = True
+# nginx passes request lines up to 8 KB (large_client_header_buffers); accept the same, so a
+# long URI gets the app's JSON error instead of gunicorn's HTML 414.
+limit_request_line = 8190

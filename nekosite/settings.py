@@ -279,7 +279,13 @@ def _storage(location: str) -> dict:
 def _s3_client_config():
     from botocore.config import Config
 
-    return Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
+    # signature_version must live here too: a client_config replaces django-storages' own.
+    return Config(
+        signature_version="s3v4",
+        connect_timeout=5,
+        read_timeout=30,
+        retries={"max_attempts": 2},
+    )
 
 
 STORAGES = {
@@ -352,6 +358,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # /api/v1 patterns write their leading slash as (?:/); restore it in the schema's paths.
     "PREPROCESSING_HOOKS": ["catalog.api.schema.v1_paths_hook"],
+    # Rate-limit headers on every /api/ answer, Retry-After on 429 (kept: the enum hook).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "nekosite.lib.openapi.api_response_headers_hook",
+    ],
 }
 
 # --- Misc -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ def _prefix(url: str) -> str:
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("stats/", views.stats, name="stats"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

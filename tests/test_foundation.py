@@ -26,3 +26,11 @@ def test_error_envelope_field_order_and_values() -> None:
 
     # Seed 001: {"code": Integer, "message": String, "success": false}
     assert error_body(400, "x") == {"code": 400, "message": "x", "success": False}
+
+
+@pytest.mark.django_db
+def test_a_value_the_database_cannot_hold_is_a_400_not_a_500(client: Client) -> None:
+    # PostgreSQL refuses NUL bytes in text; SQLite stores them. Either way: never a 500.
+    response = client.get("/api/v1/category", {"search": "a\x00b"}, HTTP_USER_AGENT="t")
+    assert response.status_code in (200, 400)
+    assert response.json()["success"] is (response.status_code == 200)

@@ -1,23 +1,37 @@
-"""Moderation of the file host: uploads (DMCA take-downs) and registration keys."""
+"""Moderation of the file host: uploads (DMCA take-downs), registration keys, and the user admin
+extended with the user's files.
+
+accounts may not import uploads, so deleting a user *with their stored files* is wired here: the
+User admin registered by accounts is replaced by a subclass whose deletions go through
+uploads.services.user_delete_with_files.
+"""
 
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib.admin import actions as admin_actions
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
+from accounts.admin import UserAdmin as AccountsUserAdmin
+from accounts.admin import log_admin_changes
+from accounts.models import User
 from uploads import services
 from uploads.models import RegistrationKey, Upload
 
 
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "content_type", "size", "created_at")
+    list_display = ("name", "owner", "content_type", "human_size", "created_at")
     list_select_related = ("owner",)
     list_filter = ("content_type", "created_at")
     # "=" means exact: take-down requests name one file exactly (seed 004).
@@ -47,6 +61,10 @@ class UploadAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    @admin.display(description="Size", ordering="size")
+    def human_size(self, obj: Upload) -> str:
+        return filesizeformat(obj.size)
+
     @admin.display(description="Preview")
     def preview(self, obj: Upload) -> str:
         url = settings.UPLOAD_BASE_URL + obj.name
@@ -61,11 +79,12 @@ class UploadAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected files (row and stored file)", permissions=["delete"])
     def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
-        count = 0
-        for upload in queryset:
+        uploads = list(queryset)
+        # Django's rule: history is written before the rows go.
+        self.log_deletions(request, uploads)
+        for upload in uploads:
             services.upload_delete(upload=upload)
-            count += 1
-        self.message_user(request, f"Deleted {count} file(s).", messages.SUCCESS)
+        self.message_user(request, f"Deleted {len(uploads)} file(s).", messages.SUCCESS)
 
     def delete_model(self, request: HttpRequest, obj: Upload) -> None:
         services.upload_delete(upload=obj)
@@ -79,12 +98,33 @@ class GenerateKeysForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=100, initial=1, label="How many keys")
 
 
+class RegistrationKeyStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("unused", "Unused"), ("used", "Used"), ("revoked", "Revoked")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[RegistrationKey]
+    ) -> QuerySet[RegistrationKey]:
+        match self.value():
+            case "unused":
+                return queryset.filter(used_at__isnull=True, revoked_at__isnull=True)
+            case "used":
+                return queryset.filter(used_at__isnull=False)
+            case "revoked":
+                return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
 @admin.register(RegistrationKey)
 class RegistrationKeyAdmin(admin.ModelAdmin):
     list_display = ("hint", "created_by", "created_at", "status", "used_by_username", "used_at")
     list_select_related = ("created_by", "used_by")
-    list_filter = ("used_at", "revoked_at")
+    list_filter = (RegistrationKeyStatusFilter, "created_at", "used_at")
     search_fields = ("hint", "used_by_username")
+    date_hierarchy = "created_at"
     readonly_fields = (
         "hint",
         "created_by",
@@ -102,6 +142,15 @@ class RegistrationKeyAdmin(admin.ModelAdmin):
         # Keys are generated (and shown once) through the "Generate keys" page.
         return False
 
+    def _can_generate(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("uploads.add_registrationkey")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "can_generate": self._can_generate(request)}
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description="Status")
     def status(self, obj: RegistrationKey) -> str:
         if obj.used_at:
@@ -112,8 +161,9 @@ class RegistrationKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected unused keys", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[RegistrationKey]) -> None:
-        revoked = sum(services.regkey_revoke(regkey=key) for key in queryset)
-        self.message_user(request, f"Revoked {revoked} key(s).", messages.SUCCESS)
+        revoked = [key for key in queryset if services.regkey_revoke(regkey=key)]
+        log_admin_changes(request, revoked, "Revoked.")
+        self.message_user(request, f"Revoked {len(revoked)} key(s).", messages.SUCCESS)
 
     def get_urls(self) -> list:
         custom = [
@@ -126,24 +176,94 @@ class RegistrationKeyAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def generate_view(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.has_perm("uploads.add_registrationkey"):
-            return HttpResponseRedirect(reverse("admin:index"))
+        if not self._can_generate(request):
+            raise PermissionDenied
         form = GenerateKeysForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            keys = services.regkey_generate(
-                created_by=request.user, count=form.cleaned_data["count"]
-            )
-            # Only hashes are stored: this message is the one time the keys can be copied.
-            self.message_user(
-                request,
-                "Copy these keys now, they will not be shown again: " + " ".join(keys),
-                messages.SUCCESS,
-            )
-            return HttpResponseRedirect(reverse("admin:uploads_registrationkey_changelist"))
         context = {
             **self.admin_site.each_context(request),
             "title": "Generate registration keys",
             "form": form,
             "opts": self.model._meta,
+            "keys": None,
         }
-        return TemplateResponse(request, "admin/uploads/registrationkey/generate.html", context)
+        if request.method == "POST" and form.is_valid():
+            keys = services.regkey_generate(
+                created_by=request.user, count=form.cleaned_data["count"]
+            )
+            rows = RegistrationKey.objects.filter(
+                digest__in=[services.regkey_digest(key) for key in keys]
+            )
+            LogEntry.objects.log_actions(
+                user_id=request.user.pk,
+                queryset=list(rows),
+                action_flag=ADDITION,
+                change_message="Generated.",
+            )
+            # Only hashes are stored: this page is the one time the keys can be copied. They are
+            # rendered straight into the answer (no redirect, no message in a cookie or session).
+            context["keys"] = keys
+            context["form"] = GenerateKeysForm()
+            self.message_user(
+                request, f"Generated {len(keys)} key(s). Copy them now.", messages.SUCCESS
+            )
+        response = TemplateResponse(request, "admin/uploads/registrationkey/generate.html", context)
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+
+class UserAdmin(AccountsUserAdmin):
+    """accounts' User admin plus the user's files; every deletion purges stored files too."""
+
+    list_display = (*AccountsUserAdmin.list_display, "files")
+    actions = [*AccountsUserAdmin.actions, "delete_selected"]
+    readonly_fields = ("files",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        # One grouped join for the whole page instead of two queries per user.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(upload_count=Count("uploads"), upload_bytes=Sum("uploads__size"))
+        )
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> list:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.append(("File host", {"fields": ("files",)}))
+        return fieldsets
+
+    @admin.display(description="Files", ordering="upload_count")
+    def files(self, obj: User) -> SafeString | str:
+        count = getattr(obj, "upload_count", None)
+        size = getattr(obj, "upload_bytes", None)
+        if count is None:
+            count = obj.uploads.count()
+        if not count:
+            return "0"
+        url = reverse("admin:uploads_upload_changelist") + f"?owner__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} file(s), {}</a>', url, count, filesizeformat(size or 0))
+
+    @admin.action(description="Delete with all files", permissions=["delete"])
+    def delete_selected(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> HttpResponse | None:
+        """Replaces Django's bulk delete (same key, so its confirmation page posts back here):
+        the same confirmation page, then delete_queryset, which purges stored files."""
+        if len(self.actionable(request, queryset)) != len(queryset):
+            return None  # a superuser was selected by a non-superuser; nothing is deleted
+        return admin_actions.delete_selected(self, request, queryset)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        count = services.user_delete_with_files(user=obj)
+        self.message_user(request, f"{count} stored file(s) deleted with “{obj}”.", messages.INFO)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = 0
+        for user in queryset.select_related(None).only("pk", "username"):
+            count += services.user_delete_with_files(user=user)
+        self.message_user(request, f"{count} stored file(s) deleted.", messages.INFO)
+
+
+# Replace the User admin accounts registered (accounts cannot know about uploads).
+admin.site.unregister(User)
+admin.site.register(User, UserAdmin)

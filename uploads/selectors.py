@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Count, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from accounts.models import User
 from uploads.models import RegistrationKey, Upload
@@ -52,3 +55,35 @@ def admin_user_list(*, query: str) -> QuerySet[User]:
 
 def regkey_list() -> QuerySet[RegistrationKey]:
     return RegistrationKey.objects.select_related("created_by", "used_by")
+
+
+def upload_totals() -> tuple[int, int]:
+    """(number of files, bytes stored) over every user, from ONE aggregate query."""
+    totals = Upload.objects.order_by().aggregate(files=Count("id"), size=Coalesce(Sum("size"), 0))
+    return int(totals["files"]), int(totals["size"])
+
+
+def uploads_per_day(*, days: int = 30) -> list[tuple[datetime.date, int]]:
+    """Uploads on each of the last `days` days (today included, zeros filled in), oldest first.
+
+    ONE grouped query; days are calendar days in the site's time zone (UTC).
+    """
+    today = timezone.localdate()
+    first = today - datetime.timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    rows = (
+        Upload.objects.order_by()
+        .filter(created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(count=Count("id"))
+        .values_list("day", "count")
+    )
+    counts = {day: int(count) for day, count in rows}
+    return [
+        (
+            first + datetime.timedelta(days=offset),
+            counts.get(first + datetime.timedelta(days=offset), 0),
+        )
+        for offset in range(days)
+    ]

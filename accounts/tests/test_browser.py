@@ -3,8 +3,6 @@ and the same page without JavaScript."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,34 +11,12 @@ from accounts import services
 from accounts.models import User
 from accounts.tests.conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs /usr/bin/chromium"),
-]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def browser(live_server: Any, settings: Any) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
+@pytest.fixture(autouse=True)
+def _site_on_live_server(live_server: Any, settings: Any) -> None:
     settings.SITE_URL = live_server.url
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 @pytest.fixture

@@ -161,5 +161,5 @@ def test_dashboard_home_needs_login_and_links_to_account_pages(owner_client: Cli
     assert Client().get("/dashboard/").status_code == 302
     response = owner_client.get("/dashboard/")
     assert response.status_code == 200
-    for link in (b"/accounts/password/", b"/dashboard/account/delete/", b"/dashboard/files/"):
+    for link in (b"/accounts/password/", b"/accounts/delete/", b"/dashboard/files/"):
         assert link in response.content

@@ -45,14 +45,22 @@ EXPIRY_TOO_LONG_MESSAGE = "The custom expiry time is greater than what allowed b
 # RFC 9110: a 401 names the scheme the client should use.
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
-# Digits only (no sign, no spaces, no decimals); longer numbers are refused before int().
-_MAX_DIGITS = 18
+# Digits only (no sign, no spaces, no decimals). Any run of digits is a number, however long
+# ("a number greater than 0" is true of 10**30), but values are capped at NUMBER_CAP before use:
+# int() is never fed thousands of digits, and OFFSET/expiry stay inside a 64-bit integer, the
+# widest SQLite and PostgreSQL accept.
+NUMBER_CAP = 10**18
+_CAP_DIGITS = len(str(NUMBER_CAP))
 
 
 def _whole_number(value: str) -> int | None:
-    if not value or len(value) > _MAX_DIGITS or not value.isascii() or not value.isdigit():
+    """The number written in `value`, at most NUMBER_CAP; None when it is not all digits."""
+    if not value or not value.isascii() or not value.isdigit():
         return None
-    return int(value)
+    digits = value.lstrip("0") or "0"  # leading zeros do not make a number larger
+    if len(digits) > _CAP_DIGITS:
+        return NUMBER_CAP
+    return min(int(digits), NUMBER_CAP)
 
 
 def limit(request: Request, message: str = LIMIT_MESSAGE) -> int:
@@ -66,7 +74,9 @@ def limit(request: Request, message: str = LIMIT_MESSAGE) -> int:
 
 
 def offset(request: Request) -> int:
-    """0 (the default) or more (PRODUCT.md: offset accepts 0 despite the seed's wording)."""
+    """0 (the default) or more (PRODUCT.md: offset accepts 0 despite the seed's wording).
+
+    An offset past the end, however large, is a valid number and gives an empty page."""
     raw = request.query_params.get("offset")
     if raw is None:
         return 0
@@ -103,6 +113,10 @@ def category_names(request: Request) -> list[str]:
     """`categories=a,b` (and repeated `categories=`), stripped, duplicates removed."""
     names: dict[str, None] = {}
     for raw in request.query_params.getlist("categories"):
+        if "\x00" in raw:
+            # No category is named with a NUL (PostgreSQL text cannot even hold one, and would
+            # fail the query): seed 002's "do not exist", before any SQL.
+            raise ApiError(CATEGORIES_MESSAGE, 400)
         for name in raw.split(","):
             name = name.strip()
             if name:
@@ -137,7 +151,8 @@ def link_expiry(request: Request, token: Token | None) -> int | None:
     """Unix time the image links of this response die, or None for permanent links.
 
     `expiry` is a number of seconds greater than 30 and at most the N of the token's
-    `image:custom-expiry:<N>` scope.
+    `image:custom-expiry:<N>` scope. A huge number is still "a number greater than 30": it is
+    refused by the token check (403), not by the 400 meant for non-numbers.
     """
     raw = request.query_params.get("expiry")
     if raw is None:

@@ -14,12 +14,7 @@ from rest_framework import serializers
 
 from catalog.api import inputs
 from catalog.models import Orientation, Rating
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.IntegerField(help_text="The HTTP status code.")
-    message = serializers.CharField(help_text="Seed 002's sentence for this error.")
-    success = serializers.BooleanField(help_text="Always false.")
+from nekosite.lib.openapi import NO_CONTROL_PATTERN, ErrorSerializer
 
 
 class CategorySerializer(serializers.Serializer):
@@ -117,25 +112,35 @@ LIMIT = OpenApiParameter(
 OFFSET = OpenApiParameter(
     "offset",
     {"type": "integer", "minimum": 0, "default": 0},
-    description="How many objects to skip (0 or more, default 0).",
+    description=(
+        "How many objects to skip (0 or more, default 0); past the end the page is empty."
+    ),
 )
 EXPIRY = OpenApiParameter(
     "expiry",
     {"type": "integer", "minimum": 31},
     description=(
         "Seconds the image links stay valid (more than 30, at most the token's "
-        "image:custom-expiry:<N> scope); requires a token. Without it links are permanent."
+        "image:custom-expiry:<N> scope, else 403); requires a token. Without it links are "
+        "permanent."
     ),
 )
 SEARCH = OpenApiParameter(
     "search",
-    {"type": "string", "maxLength": 50},
-    description="A search query in the reference's operator language (at most 50 characters).",
+    {"type": "string", "maxLength": 50, "pattern": NO_CONTROL_PATTERN},
+    description=(
+        "A search query in the reference's operator language (at most 50 characters, no "
+        "control characters). A query that is not a valid pattern (e.g. an unclosed `(`) "
+        "is a 400."
+    ),
 )
 CATEGORIES = OpenApiParameter(
     "categories",
     OpenApiTypes.STR,
-    description="Comma-separated category names; images must have all of them.",
+    description=(
+        "Comma-separated category names (at most 10); images must have all of them. "
+        "A name that does not exist is a 400."
+    ),
 )
 
 

@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
-import pytest
-
 from catalog.services import character_get_or_create
 from catalog.tests.factories import ingest_image
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
-]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser_page() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context()
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
-
 
 def test_gallery_thumbnails_load_and_copy_button_copies_the_api_url(
-    live_server, transactional_db, browser_page
+    live_server, transactional_db, page
 ) -> None:
     miku = character_get_or_create(name="Hatsune Miku")
     image = ingest_image(characters=[miku])
-    page = browser_page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
 
     page.goto(f"{live_server.url}/")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -11,56 +10,22 @@ from django.test import Client
 from catalog.models import Category, catalog_storage
 from catalog.tests.factories import image_bytes, ingest_image
 from nekosite.lib.imagemeta import ImageRejected
+from tests.servers import s3_client, s3_storage_options
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db]
 BUCKET = "nekosite-catalog-test"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def s3_catalog(settings, s3_endpoint: str) -> None:
-    import boto3
-
-    options = {
-        "bucket_name": BUCKET,
-        "endpoint_url": s3_endpoint,
-        "access_key": "testing",
-        "secret_key": "testing",
-        "region_name": "us-east-1",
-        "signature_version": "s3v4",
-        "location": "catalog",
-        "file_overwrite": False,
-        "default_acl": None,
-    }
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+def s3_catalog(settings, moto_endpoint: str) -> Iterator[None]:
+    client = s3_client(moto_endpoint)
     client.create_bucket(Bucket=BUCKET)
     settings.STORAGES = {
         **settings.STORAGES,
-        "catalog": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "catalog": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": s3_storage_options(moto_endpoint, BUCKET, "catalog"),
+        },
     }
     yield
     listed = client.list_objects_v2(Bucket=BUCKET).get("Contents", [])

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -31,6 +31,9 @@ DEFAULT_MESSAGES = {
     500: "Internal server error.",
     503: "The service is temporarily unavailable, please retry shortly.",
 }
+
+
+BAD_DATA_MESSAGE = "The request contains a value that cannot be used (e.g. a NUL byte)."
 
 
 class ApiError(Exception):
@@ -101,6 +104,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if getattr(exc, "wait", None):
             response["Retry-After"] = str(int(exc.wait))
         return response
+    if isinstance(exc, DataError):
+        # A value the database cannot hold (a NUL byte, a number out of range): client input.
+        logger.info("data error: %s", exc)
+        return Response(error_body(400, BAD_DATA_MESSAGE), status=400)
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc)
         return Response(
@@ -179,6 +186,9 @@ class JsonErrorMiddleware:
         if isinstance(exception, (OperationalError, InterfaceError)):
             logger.warning("database unavailable: %s", exception)
             return error_response(503, headers={"Retry-After": "5"})
+        if isinstance(exception, DataError):
+            logger.info("data error on %s: %s", request.path, exception)
+            return error_response(400, BAD_DATA_MESSAGE)
         if isinstance(exception, DatabaseError):
             logger.exception("database error on %s", request.path)
             return error_response(500)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,12 +29,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.integration)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, timeout: float = 30) -> None:
@@ -99,7 +94,13 @@ http {{
         listen 127.0.0.1:{port};
         client_max_body_size {max_mb}m;
         location /static/ {{ alias {var}/static/; }}
-        location /_protected/ {{ internal; alias {var}/media/; }}
+        location /_protected/ {{
+            internal;
+            alias {var}/media/;
+            add_header X-Content-Type-Options nosniff always;
+            add_header Content-Security-Policy $upstream_http_content_security_policy always;
+            add_header Cross-Origin-Resource-Policy $upstream_http_cross_origin_resource_policy;
+        }}
         location / {{
             proxy_pass http://nekosite_app;
             proxy_http_version 1.1;

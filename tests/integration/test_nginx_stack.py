@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 
 from tests.integration.http import request, signup_and_token, upload
+from tests.servers import s3_client
 
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -62,11 +63,17 @@ def test_upload_and_download_through_x_accel_redirect(stack_factory: Callable) -
 
 
 def test_rate_limit_is_shared_by_both_app_servers(stack_factory: Callable) -> None:
-    stack = stack_factory(RATELIMIT_ENABLE="true", RATELIMIT_ANON_RATE="6/m")
-    statuses = [request("GET", f"{stack.app_urls[i % 2]}/api/v1/stats").status for i in range(12)]
-    # Both servers count in one Redis: 6 pass in the minute, whichever server got them.
-    assert statuses.count(200) <= 6
-    assert statuses.count(429) >= 6
+    """Two app servers with two workers each count in one Redis (issue 5: limits hold across
+    processes). Hour-long windows, so a wall-clock boundary cannot fall inside the test."""
+    stack = stack_factory(RATELIMIT_ENABLE="true", RATELIMIT_ANON_RATE="6/h")
+    replies = [request("GET", f"{stack.app_urls[i % 2]}/api/v1/stats") for i in range(12)]
+    statuses = [reply.status for reply in replies]
+    assert statuses.count(200) == 6, statuses
+    assert statuses.count(429) == 6, statuses
+    assert {reply.headers["X-RateLimit-Scope"] for reply in replies} == {"generic_get"}
+    refused = replies[-1]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["message"] == "429: too many requests"
 
 
 def test_oversize_upload_is_refused_by_nginx_before_the_app(stack_factory: Callable) -> None:
@@ -108,3 +115,36 @@ def test_postgres_backup_and_restore_round_trip(stack_factory: Callable, tmp_pat
     shutil.unpack_archive(archive, target)
     name = url.rsplit("/", 1)[1]
     assert (target / "uploads" / name).read_bytes() == content
+
+
+def test_s3_storage_with_presigned_redirects_through_nginx(
+    stack_factory: Callable, moto_endpoint: str
+) -> None:
+    """The same stack on S3 (a real moto server): uploads land in the bucket and downloads
+    are 302s to short-lived presigned URLs that keep the safe-serving type and disposition."""
+    bucket = f"nekosite-it-{int(time.time() * 1000)}"
+    s3_client(moto_endpoint).create_bucket(Bucket=bucket)
+    stack = stack_factory(
+        STORAGE_BACKEND="s3",
+        S3_BUCKET=bucket,
+        S3_ENDPOINT_URL=moto_endpoint,
+        S3_ACCESS_KEY="testing",
+        S3_SECRET_KEY="testing",
+        FILE_SERVING="s3-redirect",
+    )
+    token = signup_and_token(stack.url, "s3user", "a-long-Passw0rd!")
+    content = os.urandom(200_000)
+    url = upload(stack.url, token, "data.bin", content, "application/octet-stream").json()["url"]
+    redirect = request("GET", url)
+    assert redirect.status == 302
+    presigned = redirect.headers["Location"]
+    assert presigned.startswith(moto_endpoint) and "X-Amz-Signature=" in presigned
+    fetched = request("GET", presigned)
+    assert fetched.status == 200 and fetched.body == content
+
+    page = upload(stack.url, token, "evil.html", b"<script>alert(1)</script>", "text/html")
+    served = request("GET", request("GET", page.json()["url"]).headers["Location"])
+    assert served.headers["Content-Disposition"].startswith("attachment")
+    assert served.headers["Content-Type"] == "application/octet-stream"
+    keys = s3_client(moto_endpoint).list_objects_v2(Bucket=bucket)["KeyCount"]
+    assert keys == 2

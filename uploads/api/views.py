@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import serializers
@@ -25,6 +26,7 @@ from accounts.authentication import filehost_token
 from accounts.models import Token, User
 from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError
+from nekosite.lib.openapi import HEADER_VALUE_PATTERN, NO_CONTROL_PATTERN, ErrorSerializer
 from uploads import selectors, services
 from uploads.api import wire
 from uploads.errors import InvalidAdminKey
@@ -101,19 +103,67 @@ def _password_user(request: Request) -> User:
 
 
 # --- schema helpers -----------------------------------------------------------------------------
-def _h(name: str, description: str, required: bool = True) -> OpenApiParameter:
+def _h(
+    name: str,
+    description: str,
+    required: bool = True,
+    schema: dict | None = None,
+) -> OpenApiParameter:
+    """A header parameter. Required headers are checked by _header(): present, not empty and
+    free of control characters, which is what HEADER_VALUE_PATTERN says."""
+    if schema is None:
+        schema = {"type": "string", "pattern": HEADER_VALUE_PATTERN} if required else None
     return OpenApiParameter(
-        name, OpenApiTypes.STR, OpenApiParameter.HEADER, required=required, description=description
+        name,
+        schema or OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        required=required,
+        description=description,
     )
 
 
 TOKEN = _h("token", "Your file-host token (or send Authorization: Bearer <token>).", False)
 USERNAME = _h("username", "Account username.")
 PASSWORD = _h("password", "Account password.")
-ERRORS = {
-    code: OpenApiResponse(description=f"Error envelope {{code, message, success: false}} ({code})")
-    for code in (400, 401, 403, 404, 409, 413, 415, 429)
+# Sign-up checks what Django's User model and password validators accept; the patterns say what
+# a schema can (the common-password and similar-to-username rules are 400s it cannot express).
+NEW_USERNAME = _h(
+    "username",
+    "The new account's name: 1 to 150 letters, digits and @ . + - _ characters.",
+    schema={"type": "string", "maxLength": 150, "pattern": r"^[\w.@+-]+$"},
+)
+NEW_PASSWORD_SCHEMA = {
+    "type": "string",
+    "minLength": 8,
+    # At least one character that is not a digit (Django's NumericPasswordValidator).
+    "pattern": r"^[^\x00-\x1f\x7f]*[^0-9\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
 }
+NEW_PASSWORD = _h(
+    "password",
+    "At least 8 characters, not only digits, not a common password, not like the username.",
+    schema=NEW_PASSWORD_SCHEMA,
+)
+ERROR_MEANINGS = {
+    400: "A required header is missing or empty, or a value is not valid.",
+    401: "The token, or the username and password, are not valid.",
+    403: "Not an admin, or the registration key or admin key is not valid.",
+    404: "No such file or user (another user's file is unknown too).",
+    409: "This username is already taken.",
+    413: "The file is over MAX_UPLOAD_MB or the account's quota.",
+    415: "A blocked file type, or a body that is not multipart/form-data.",
+    429: "Too many wrong passwords (or requests); wait Retry-After seconds.",
+}
+
+
+def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The error envelope for these statuses; every endpoint can also answer 400 and 429."""
+    return {
+        status: OpenApiResponse(ErrorSerializer, description=ERROR_MEANINGS[status])
+        for status in sorted({400, *statuses, 429})
+    }
+
+
+NAME_LIST = {"type": "array", "items": {"type": "string"}}
 
 
 def _text(description: str) -> dict:
@@ -143,7 +193,8 @@ class InfoView(APIView):
                 "maxuploadsize": serializers.CharField(),
             },
             "Instance information.",
-        ),
+        )
+        | _errors(),
     )
     def get(self, request: Request) -> Response:
         return Response(wire.info(total_files=selectors.upload_total_count()))
@@ -161,7 +212,7 @@ class UserInfoView(APIView):
                 {"username": serializers.CharField(), "filecount": serializers.IntegerField()},
                 "The user's name and file count.",
             ),
-            **ERRORS,
+            **_errors(401),
         },
     )
     def post(self, request: Request) -> Response:
@@ -174,12 +225,12 @@ class UserSignupView(APIView):
     @extend_schema(
         tags=TAG,
         parameters=[
-            USERNAME,
-            PASSWORD,
+            NEW_USERNAME,
+            NEW_PASSWORD,
             _h("regkey", "Registration key, required when invite-only mode is on.", False),
         ],
         request=None,
-        responses={**_text('"Success!"'), **ERRORS},
+        responses={**_text('"Success!"'), **_errors(403, 409)},
     )
     def post(self, request: Request) -> Response:
         services.user_signup(
@@ -195,7 +246,7 @@ class UserDeleteView(APIView):
         tags=TAG,
         parameters=[USERNAME, PASSWORD],
         request=None,
-        responses={**_text('"This user has been deleted"'), **ERRORS},
+        responses={**_text('"This user has been deleted"'), **_errors(401)},
     )
     def post(self, request: Request) -> Response:
         # Seed 004: "Token is not used due to security issues."
@@ -207,9 +258,13 @@ class UserDeleteView(APIView):
 class PasswordResetView(APIView):
     @extend_schema(
         tags=TAG,
-        parameters=[USERNAME, PASSWORD, _h("newpassword", "The new password.")],
+        parameters=[
+            USERNAME,
+            PASSWORD,
+            _h("newpassword", NEW_PASSWORD.description, schema=NEW_PASSWORD_SCHEMA),
+        ],
         request=None,
-        responses={**_text('"The password has been reset!"'), **ERRORS},
+        responses={**_text('"The password has been reset!"'), **_errors(401)},
     )
     def post(self, request: Request) -> Response:
         new_password = _header(request, "newpassword")
@@ -224,7 +279,7 @@ class TokenGetView(APIView):
         tags=TAG,
         parameters=[USERNAME, PASSWORD],
         request=None,
-        responses={**_json("FileHostToken", TOKEN_BODY, "The user's token."), **ERRORS},
+        responses={**_json("FileHostToken", TOKEN_BODY, "The user's token."), **_errors(401)},
     )
     def post(self, request: Request) -> Response:
         user = _password_user(request)
@@ -237,7 +292,7 @@ class TokenRegenView(APIView):
         tags=TAG,
         parameters=[TOKEN],
         request=None,
-        responses={**_text('"Token has been regenerated!"'), **ERRORS},
+        responses={**_text('"Token has been regenerated!"'), **_errors(401)},
     )
     def post(self, request: Request) -> Response:
         token_regenerate(token=_authenticated_token(request))
@@ -249,7 +304,7 @@ class TokenValidView(APIView):
         tags=TAG,
         parameters=[TOKEN],
         request=None,
-        responses={**_text('"This token is valid!"'), **ERRORS},
+        responses={**_text('"This token is valid!"'), **_errors(401)},
     )
     def post(self, request: Request) -> Response:
         _authenticated_user(request)
@@ -262,12 +317,17 @@ class FilesListView(APIView):
         tags=TAG,
         parameters=[TOKEN],
         request=None,
-        responses={200: OpenApiResponse(OpenApiTypes.STR, description="File names."), **ERRORS},
+        responses={200: OpenApiResponse(NAME_LIST, description="File names."), **_errors(401)},
     )
     def post(self, request: Request) -> Response:
         user = _authenticated_user(request)
         names = selectors.upload_list_for_user(user=user).values_list("name", flat=True)
         return Response(list(names))
+
+
+@extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
+class NonEmptyFileField(serializers.FileField):
+    """Schema only: an empty file is refused with 400, so the upload is one byte or more."""
 
 
 class FilesUploadView(APIView):
@@ -278,12 +338,12 @@ class FilesUploadView(APIView):
         parameters=[TOKEN],
         request={
             "multipart/form-data": inline_serializer(
-                "FileHostUpload", {UPLOAD_FIELD: serializers.FileField()}
+                "FileHostUpload", {UPLOAD_FIELD: NonEmptyFileField()}
             )
         },
         responses={
             **_json("FileHostUploadUrl", {"url": serializers.CharField()}, "The new file's URL."),
-            **ERRORS,
+            **_errors(401, 413, 415),
         },
     )
     def post(self, request: Request) -> Response:
@@ -307,7 +367,7 @@ class FilesDeleteView(APIView):
         tags=TAG,
         parameters=[TOKEN, _h("file", "Name of one of your files, e.g. ksjOX5O.png.")],
         request=None,
-        responses={**_text('"<name> has been deleted!"'), **ERRORS},
+        responses={**_text('"<name> has been deleted!"'), **_errors(401, 404)},
     )
     def post(self, request: Request) -> Response:
         user = _authenticated_user(request)
@@ -324,9 +384,9 @@ class FilesDeleteView(APIView):
 class AdminSignupView(APIView):
     @extend_schema(
         tags=TAG,
-        parameters=[USERNAME, PASSWORD, _h("adminkey", "The instance's ADMIN_KEY.")],
+        parameters=[NEW_USERNAME, NEW_PASSWORD, _h("adminkey", "The instance's ADMIN_KEY.")],
         request=None,
-        responses={**_text('"Success!"'), **ERRORS},
+        responses={**_text('"Success!"'), **_errors(403, 409)},
     )
     def post(self, request: Request) -> Response:
         username = _header(request, "username")
@@ -349,7 +409,7 @@ class AdminRegkeyGenView(APIView):
         request=None,
         responses={
             **_json("FileHostRegkey", {"regkey": serializers.CharField()}, "A new key."),
-            **ERRORS,
+            **_errors(401, 403),
         },
     )
     def post(self, request: Request) -> Response:
@@ -363,7 +423,7 @@ class AdminTokenValidView(APIView):
         tags=TAG,
         parameters=[TOKEN],
         request=None,
-        responses={**_text('"This token is valid!"'), **ERRORS},
+        responses={**_text('"This token is valid!"'), **_errors(401, 403)},
     )
     def post(self, request: Request) -> Response:
         _staff_user(request)
@@ -375,7 +435,10 @@ class AdminTokenGetView(APIView):
         tags=TAG,
         parameters=[USERNAME, PASSWORD],
         request=None,
-        responses={**_json("FileHostAdminToken", TOKEN_BODY, "The admin's token."), **ERRORS},
+        responses={
+            **_json("FileHostAdminToken", TOKEN_BODY, "The admin's token."),
+            **_errors(401, 403),
+        },
     )
     def post(self, request: Request) -> Response:
         user = _password_user(request)
@@ -385,7 +448,11 @@ class AdminTokenGetView(APIView):
         return Response({"token": value})
 
 
-QUERY = _h("query", 'The EXACT name to look for, or " " for everything.')
+QUERY = _h(
+    "query",
+    'The EXACT name to look for, or " " for everything.',
+    schema={"type": "string", "pattern": NO_CONTROL_PATTERN},
+)
 
 
 class AdminListUploadsView(APIView):
@@ -402,7 +469,7 @@ class AdminListUploadsView(APIView):
                 ),
                 description="Files with their owners.",
             ),
-            **ERRORS,
+            **_errors(401, 403),
         },
     )
     def post(self, request: Request) -> Response:
@@ -417,7 +484,7 @@ class AdminListUsersView(APIView):
         tags=TAG,
         parameters=[TOKEN, QUERY],
         request=None,
-        responses={200: OpenApiResponse(OpenApiTypes.STR, description="Usernames."), **ERRORS},
+        responses={200: OpenApiResponse(NAME_LIST, description="Usernames."), **_errors(401, 403)},
     )
     def post(self, request: Request) -> Response:
         _staff_user(request)
@@ -430,7 +497,11 @@ def _query(request: Request) -> str:
     query = request.headers.get("query")
     if query is None:
         raise ApiError("The query header is required.", 400)
-    return _utf8(query)
+    query = _utf8(query)
+    if any(ord(char) < 32 or ord(char) == 127 for char in query):
+        # Like every other header (_header); a NUL would also fail the query on PostgreSQL.
+        raise ApiError("The query header must not contain control characters.", 400)
+    return query
 
 
 class AdminDeleteFileView(APIView):
@@ -438,7 +509,7 @@ class AdminDeleteFileView(APIView):
         tags=TAG,
         parameters=[TOKEN, _h("file", "The file's name.")],
         request=None,
-        responses={**_text('"<name> has been deleted!"'), **ERRORS},
+        responses={**_text('"<name> has been deleted!"'), **_errors(401, 403, 404)},
     )
     def post(self, request: Request) -> Response:
         _staff_user(request)
@@ -455,7 +526,7 @@ class AdminDeleteUserView(APIView):
         tags=TAG,
         parameters=[TOKEN, _h("username", "The user to delete with all their files.")],
         request=None,
-        responses={**_text('"This user has been deleted"'), **ERRORS},
+        responses={**_text('"This user has been deleted"'), **_errors(401, 403, 404)},
     )
     def post(self, request: Request) -> Response:
         _staff_user(request)

@@ -253,3 +253,14 @@ def test_guessing_the_admin_key_is_throttled(
     )
     assert_envelope(response, 429)
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/admin/list/uploads", "/api/admin/list/users"])
+@pytest.mark.parametrize("query", ["\x00", "moptop\x00", "\t", "a\x7fb"])
+def test_admin_list_query_with_a_control_character_is_400(
+    client: Client, staff_token: str, path: str, query: str
+) -> None:
+    # A NUL used to reach the database (500 on PostgreSQL, which cannot store one in text).
+    response = client.post(path, HTTP_TOKEN=staff_token, HTTP_QUERY=query)
+    assert_envelope(response, 400)
+    assert response.json()["message"] == "The query header must not contain control characters."

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,39 +10,6 @@ import pytest
 from accounts.models import User
 from uploads.models import Upload
 from uploads.tests.conftest import PASSWORD, png_bytes, storage_names
-
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs /usr/bin/chromium"),
-]
-
-
-@pytest.fixture
-def page(live_server: Any, settings: Any) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    settings.SITE_URL = live_server.url
-    settings.UPLOAD_BASE_URL = f"{live_server.url}/u/"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context = browser.new_context()
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
 
 
 def login(page: Any, live_server: Any, user: User) -> None:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-import socket
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
 from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
+from tests.servers import s3_client, s3_storage_options
 from uploads.models import Upload
 from uploads.tests.conftest import PASSWORD, png_bytes
 from uploads.tests.test_api_files import stored_name
@@ -24,56 +23,16 @@ pytestmark = [pytest.mark.s3, pytest.mark.django_db]
 BUCKET = "nekosite-uploads-test"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        yield endpoint
-    finally:
-        server.stop()
-
-
-def _client(endpoint: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-
-
 @pytest.fixture
 def s3(moto_endpoint: str, settings: Any, uploads_storage: Any) -> Iterator[Any]:
     """A fresh bucket per test, and STORAGES["uploads"] pointing at it."""
-    client = _client(moto_endpoint)
+    client = s3_client(moto_endpoint)
     client.create_bucket(Bucket=BUCKET)
     settings.STORAGES = {
         **settings.STORAGES,
         "uploads": {
             "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": BUCKET,
-                "endpoint_url": moto_endpoint,
-                "access_key": "testing",
-                "secret_key": "testing",
-                "region_name": "us-east-1",
-                "signature_version": "s3v4",
-                "location": "uploads",
-                "file_overwrite": False,
-                "default_acl": None,
-            },
+            "OPTIONS": s3_storage_options(moto_endpoint, BUCKET, "uploads"),
         },
     }
     yield client

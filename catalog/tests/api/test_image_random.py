@@ -141,3 +141,15 @@ def test_random_never_orders_by_random(client: Client) -> None:
     sql = " ".join(q["sql"].upper() for q in queries.captured_queries)
     assert "RANDOM()" not in sql and "ORDER BY ?" not in sql
     assert "RANDOM_KEY" in sql
+
+
+@pytest.mark.parametrize("categories", ["\x00", "Catgirl,\x00", "Cat\x00girl"])
+def test_category_name_with_a_nul_does_not_exist(client: Client, categories: str) -> None:
+    # Seed 002: "400: Invalid categories / One or more categories selected do not exist."
+    # A NUL used to reach the query: a 500 on PostgreSQL, whose text cannot hold one.
+    make_category(name="Catgirl")
+    assert_error(
+        client.get("/api/v1/image/random", {"categories": categories}),
+        400,
+        "One or more categories selected do not exist.",
+    )

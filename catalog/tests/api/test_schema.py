@@ -85,3 +85,33 @@ def test_schema_declares_the_bearer_token(client: Client) -> None:
     assert schema["paths"]["/api/v1/image"]["get"]["security"] == [{"CatalogToken": []}]
     assert schema["paths"]["/api/v1/token"]["get"]["security"] == [{"CatalogToken": []}]
     assert {} in schema["paths"]["/api/v1/image/random"]["get"]["security"]
+
+
+def test_schema_says_which_search_queries_and_offsets_are_valid(client: Client) -> None:
+    """What schemathesis (.ci/fuzz) generates must be what the API accepts: a search has no
+    control characters; an offset has no upper bound (past the end is an empty page)."""
+    parameters = {
+        p["name"]: p["schema"]
+        for p in _schema(client)["paths"]["/api/v1/artist"]["get"]["parameters"]
+    }
+    assert parameters["search"]["maxLength"] == 50
+    pattern = re.compile(parameters["search"]["pattern"])
+    assert pattern.match("Megumin (Konosuba)|Aqua%")
+    assert not pattern.match("Megu\x0cmin")
+    assert parameters["offset"]["minimum"] == 0 and "maximum" not in parameters["offset"]
+    assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (1, 25)
+
+
+def test_schema_documents_errors_and_rate_limit_headers(client: Client) -> None:
+    schema = _schema(client)
+    responses = schema["paths"]["/api/v1/image/random"]["get"]["responses"]
+    error = responses["400"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/Error"}
+    assert set(schema["components"]["schemas"]["Error"]["properties"]) == {
+        "code",
+        "message",
+        "success",
+    }
+    # Seed 003's headers, sent while rate limits are on; Retry-After on every 429 (seed 001).
+    assert responses["200"]["headers"]["X-RateLimit-Remaining"]["required"] is False
+    assert responses["429"]["headers"]["Retry-After"]["required"] is True

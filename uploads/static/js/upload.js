@@ -67,6 +67,19 @@
     xhr.send(data);
   }
 
+  // Once a batch is done, offer to refresh the file list below (an automatic reload would
+  // wipe the links the user may still want to copy).
+  function offerRefresh() {
+    if (!list.querySelector("li.success") || document.getElementById("upload-refresh")) return;
+    var p = document.createElement("p");
+    p.id = "upload-refresh";
+    var link = document.createElement("a");
+    link.href = window.location.pathname;
+    link.textContent = "Show the new files in the list";
+    p.appendChild(link);
+    list.insertAdjacentElement("afterend", p);
+  }
+
   function send(files) {
     var queue = Array.prototype.map.call(files, function (file) {
       return { file: file, row: row(file.name) };
@@ -74,6 +87,7 @@
     (function next() {
       var item = queue.shift();
       if (item) upload(item.file, item.row, next);
+      else offerRefresh();
     })();
   }
 

@@ -1,7 +1,10 @@
 """Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, no browser download.
 
-Every browser test takes screenshots at desktop and phone width with `shoot(page, name)`; they
-are written under the test's tmp dir (and under $SCREENSHOT_DIR when that is set).
+Loaded for the whole suite from the root conftest (pytest_plugins), so every app's browser tests
+share one Playwright and one Chromium: fixtures `browser` (session), `page` (a fresh context on
+the live server, with SITE_URL pointing at it) and `shoot`. Any test using `browser` is marked
+`browser`. Every browser test takes screenshots at desktop and phone width with
+`shoot(page, name)`, written under the test's tmp dir (and $SCREENSHOT_DIR when that is set).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ PHONE = {"width": 390, "height": 844}
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/browser/" in str(item.path).replace(os.sep, "/"):
+        if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
 
 
@@ -50,8 +53,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, live_server: Any) -> Iterator[Any]:
+def page(browser: Any, live_server: Any, settings: Any) -> Iterator[Any]:
     """A fresh browser context per test; every request must stay on the live server."""
+    settings.SITE_URL = live_server.url
+    settings.UPLOAD_BASE_URL = f"{live_server.url}/u/"
     context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     foreign: list[str] = []
