@@ -52,6 +52,10 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks (bench/README.md): ~15 min; needs PostgreSQL, Redis, nginx and wrk on this machine.
+bench: $(RUN_STAMP)
+	$(BIN)/python bench/run_all.py
+
 superuser: $(RUN_STAMP)
 	$(BIN)/python manage.py createsuperuser
 
