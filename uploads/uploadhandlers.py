@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.http import HttpRequest
 
-from nekosite.lib.errors import storage_error
+from nekosite.lib.errors import ApiError, storage_error
 from uploads.errors import FileTooLarge
 
 # Multipart boundaries and part headers around the file; a Content-Length beyond
@@ -21,7 +21,19 @@ def max_upload_bytes() -> int:
 
 
 def reject_oversized_content_length(request: HttpRequest) -> None:
-    """Refuse early, on the declared size, without reading a byte of the body."""
+    """Refuse early, on the declared size, without reading a byte of the body.
+
+    A chunked body without Content-Length reaches Django (WSGI) as an empty body, so it is
+    refused with 411 rather than misread as a form without its file; behind nginx (which
+    buffers the body and sets Content-Length) chunked uploads work.
+    """
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and request.META.get("CONTENT_LENGTH", "") in ("", "0"):
+        raise ApiError(
+            "Send the upload with a Content-Length header (chunked bodies are not supported "
+            "here; a proxy such as nginx adds one).",
+            411,
+        )
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

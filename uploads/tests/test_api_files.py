@@ -332,3 +332,18 @@ def test_malformed_multipart_is_400(client: Client, owner_token: str) -> None:
 def test_svg_upload_is_not_previewed_as_an_image(owner_token: str, upload_file: Any) -> None:
     name = stored_name(upload_file(owner_token, b"<svg></svg>", "x.svg"))
     assert not Upload.objects.get(name=name).is_previewable_image
+
+
+def test_chunked_upload_without_content_length_gets_411_not_a_misleading_400(
+    client: Client, owner_token: str
+) -> None:
+    response = client.generic(
+        "POST",
+        "/api/files/upload",
+        b"",
+        content_type="multipart/form-data; boundary=x",
+        HTTP_TOKEN=owner_token,
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    assert response.status_code == 411
+    assert response.json()["success"] is False
