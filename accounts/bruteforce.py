@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from accounts.ratelimit import parse_rate
 from nekosite.lib.clientip import client_ip
 
 MESSAGE = "Too many failed attempts. Please wait {seconds} seconds before trying again."
@@ -25,13 +26,6 @@ class TooManyAttempts(Exception):
         self.message = str(self)
 
 
-def _parse_rate(rate: str) -> tuple[int, int]:
-    count, _, period = rate.partition("/")
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[-1:] or "m"]
-    multiplier = int(period[:-1]) if period[:-1].isdigit() else 1
-    return int(count), seconds * multiplier
-
-
 def _keys(request: HttpRequest, username: str) -> list[str]:
     name = hashlib.sha256(username.strip().lower().encode("utf-8", "replace")).hexdigest()[:32]
     return [f"bf:user:{name}", f"bf:ip:{client_ip(request)}"]
@@ -39,7 +33,7 @@ def _keys(request: HttpRequest, username: str) -> list[str]:
 
 def check(request: HttpRequest, username: str) -> None:
     """Raise TooManyAttempts when this username or this IP failed too often recently."""
-    limit, window = _parse_rate(settings.RATELIMIT_AUTH_RATE)
+    limit, window = parse_rate(settings.RATELIMIT_AUTH_RATE)
     values = cache.get_many(_keys(request, username))
     for started, failures in values.values():
         if failures >= limit:
@@ -47,7 +41,7 @@ def check(request: HttpRequest, username: str) -> None:
 
 
 def record_failure(request: HttpRequest, username: str) -> None:
-    _, window = _parse_rate(settings.RATELIMIT_AUTH_RATE)
+    _, window = parse_rate(settings.RATELIMIT_AUTH_RATE)
     now = time.time()
     for key in _keys(request, username):
         started, failures = cache.get(key) or (now, 0)
