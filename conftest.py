@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
+from nekosite.lib import readcache
 from tests.servers import moto_server
 
 pytest_plugins = ["tests.browser_fixtures"]
@@ -14,8 +15,10 @@ pytest_plugins = ["tests.browser_fixtures"]
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
-    """Rate-limit counters and cached values never leak from one test into the next."""
+    """Rate-limit counters and cached values never leak from one test into the next: neither
+    the shared cache nor this process's read caches (rows of a rolled-back test)."""
     cache.clear()
+    readcache.clear_all()
 
 
 @pytest.fixture(scope="session")

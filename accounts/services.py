@@ -18,6 +18,9 @@ from django.utils import timezone
 from accounts import scopes as scope_registry
 from accounts import tokens
 from accounts.models import ApiApplication, RateLimitBlock, Token, User
+from nekosite.lib.readcache import ReadCache
+
+_token_cache = ReadCache("tokens")
 
 
 @transaction.atomic
@@ -70,15 +73,26 @@ def token_revoke(*, token: Token) -> None:
 
 
 def token_authenticate(*, value: str, kind: str) -> Token | None:
-    """The active token of this kind with this value, or None. Constant-time comparison."""
+    """The active token of this kind with this value, or None. Constant-time comparison.
+
+    The Token (with user, issuer and application) may be shared with other requests of this
+    worker: read it, and change tokens only through the services below.
+    """
     if not value or len(value) > 200:
         return None
     wanted = tokens.digest(value)
-    token = (
-        Token.objects.select_related("user", "issued_by", "application")
-        .filter(digest=wanted, kind=kind)
-        .first()
-    )
+    # Known tokens come from this worker's read cache (no query) until a token, user or
+    # application changes; expiry and revocation are still checked on every call below.
+    stamp = _token_cache.stamp()
+    token = _token_cache.get((kind, wanted))
+    if token is None:
+        token = (
+            Token.objects.select_related("user", "issued_by", "application")
+            .filter(digest=wanted, kind=kind)
+            .first()
+        )
+        if token is not None:
+            _token_cache.put(stamp, (kind, wanted), token)
     if token is None or not hmac.compare_digest(token.digest, wanted):
         return None
     if not token.is_active() or not token.user.is_active:

@@ -3,13 +3,18 @@
 Images come back as plain rows (dicts from `.values()`) with their categories and characters
 attached from ONE query each over the many-to-many through tables, instead of model instances and
 nested serializers: the catalog API is the hot path and this is several times cheaper.
+
+The API's reads also go through this worker's read cache (nekosite/lib/readcache.py): image rows
+by id, the ids of list pages and search pages are kept in memory until the catalog changes, so
+a warm request makes no query at all. Rows handed out may be shared with other requests: never
+mutate them (build new dicts, as catalog/api/wire.py does).
 """
 
 from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.cache import cache
@@ -18,6 +23,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from catalog import search as catalog_search
 from catalog.models import Artist, Category, Character, Image, Rating
+from nekosite.lib.readcache import ReadCache
 
 Row = dict[str, Any]
 
@@ -60,6 +66,18 @@ STATS_CACHE_SECONDS = 30
 
 _CategoryLink = Image.categories.through
 _CharacterLink = Image.characters.through
+
+_cache = ReadCache("catalog")
+
+
+def _cached(key: tuple[Any, ...], fetch: Callable[[], Any]) -> Any:
+    """`fetch()`, or what it returned the last time while the catalog has not changed."""
+    stamp = _cache.stamp()
+    value = _cache.get(key)
+    if value is None:
+        value = fetch()
+        _cache.put(stamp, key, value)
+    return value
 
 
 # --- images ----------------------------------------------------------------------------------
@@ -112,13 +130,37 @@ def image_rows(queryset: QuerySet[Image]) -> list[Row]:
     return _attach_relations(list(queryset.values(*IMAGE_FIELDS)))
 
 
+def images_by_id(ids: Sequence[uuid.UUID]) -> list[Row]:
+    """The rows of these images in the order given (missing ones left out): from the read
+    cache, and three queries for those it lacks."""
+    stamp = _cache.stamp()
+    found = _cache.get_many([("image", image_id) for image_id in ids])
+    missing = [image_id for image_id in ids if ("image", image_id) not in found]
+    if missing:
+        fetched = {
+            ("image", row["id"]): row
+            for row in image_rows(Image.objects.filter(pk__in=missing).order_by())
+        }
+        _cache.put_many(stamp, fetched)
+        found.update(fetched)
+    return [found[("image", image_id)] for image_id in ids if ("image", image_id) in found]
+
+
+def _ids(queryset: QuerySet[Image]) -> list[uuid.UUID]:
+    return list(queryset.values_list("id", flat=True))
+
+
 def image_list(*, limit: int, offset: int = 0) -> list[Row]:
-    """Newest first (index on created_at); three queries."""
-    return image_rows(Image.objects.order_by("-created_at", "id")[offset : offset + limit])
+    """Newest first (index on created_at)."""
+    ids = _cached(
+        ("image_list", limit, offset),
+        lambda: _ids(Image.objects.order_by("-created_at", "id")[offset : offset + limit]),
+    )
+    return images_by_id(ids)
 
 
 def image_get(*, image_id: uuid.UUID) -> Row | None:
-    rows = image_rows(Image.objects.filter(pk=image_id).order_by()[:1])
+    rows = images_by_id([image_id])
     return rows[0] if rows else None
 
 
@@ -139,13 +181,19 @@ def categories_resolve(*, names: Iterable[str]) -> list[uuid.UUID] | None:
         return []
     if any("\x00" in name for name in wanted):
         return None  # no category name holds a NUL (PostgreSQL cannot even compare one)
+    found = _cached(("category_ids", frozenset(wanted)), lambda: _category_ids(wanted))
+    return list(found) if found else None
+
+
+def _category_ids(wanted: set[str]) -> tuple[uuid.UUID, ...] | bool:
+    """The ids of the categories named, or False when one does not exist (cacheable)."""
     query = Q()
     for name in wanted:
         query |= Q(name__iexact=name)
     found = list(Category.objects.filter(query).order_by().values_list("id", "name"))
     if {name.casefold() for _, name in found} != wanted:
-        return None
-    return [category_id for category_id, _ in found]
+        return False
+    return tuple(category_id for category_id, _ in found)
 
 
 def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[Row]:
@@ -184,16 +232,19 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
     chosen = random.sample(ids, min(limit, len(ids)))
     if not chosen:
         return []
-    rows = {row["id"]: row for row in image_rows(Image.objects.filter(pk__in=chosen).order_by())}
-    return [rows[image_id] for image_id in chosen if image_id in rows]
+    return images_by_id(chosen)
 
 
 def artist_image_list(*, artist_id: uuid.UUID, limit: int, offset: int = 0) -> list[Row]:
-    return image_rows(
-        Image.objects.filter(artist_id=artist_id).order_by("-created_at", "id")[
-            offset : offset + limit
-        ]
+    ids = _cached(
+        ("artist_images", artist_id, limit, offset),
+        lambda: _ids(
+            Image.objects.filter(artist_id=artist_id).order_by("-created_at", "id")[
+                offset : offset + limit
+            ]
+        ),
     )
+    return images_by_id(ids)
 
 
 # --- artists, characters, categories ------------------------------------------------------------
@@ -229,32 +280,52 @@ def _with_image_count(
 
 
 def artist_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:
-    return _page(_search(Artist.objects.all(), search), ARTIST_FIELDS, limit, offset)
+    return _cached(
+        ("artist_search", search, limit, offset),
+        lambda: _page(_search(Artist.objects.all(), search), ARTIST_FIELDS, limit, offset),
+    )
 
 
 def artist_get(*, artist_id: uuid.UUID) -> Row | None:
     """The artist with "images_count" (one query)."""
-    return _with_image_count(Artist.objects.all(), artist_id, ARTIST_FIELDS)
+    return _cached(
+        ("artist", artist_id),
+        lambda: _with_image_count(Artist.objects.all(), artist_id, ARTIST_FIELDS),
+    )
 
 
 def artist_exists(*, artist_id: uuid.UUID) -> bool:
-    return Artist.objects.filter(pk=artist_id).exists()
+    return _cached(
+        ("artist_exists", artist_id), lambda: Artist.objects.filter(pk=artist_id).exists()
+    )
 
 
 def character_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:
-    return _page(_search(Character.objects.all(), search), CHARACTER_FIELDS, limit, offset)
+    return _cached(
+        ("character_search", search, limit, offset),
+        lambda: _page(_search(Character.objects.all(), search), CHARACTER_FIELDS, limit, offset),
+    )
 
 
 def character_get(*, character_id: uuid.UUID) -> Row | None:
-    return _with_image_count(Character.objects.all(), character_id, CHARACTER_FIELDS)
+    return _cached(
+        ("character", character_id),
+        lambda: _with_image_count(Character.objects.all(), character_id, CHARACTER_FIELDS),
+    )
 
 
 def category_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:
-    return _page(_search(Category.objects.all(), search), CATEGORY_FIELDS, limit, offset)
+    return _cached(
+        ("category_search", search, limit, offset),
+        lambda: _page(_search(Category.objects.all(), search), CATEGORY_FIELDS, limit, offset),
+    )
 
 
 def category_get(*, category_id: uuid.UUID) -> Row | None:
-    return _with_image_count(Category.objects.all(), category_id, CATEGORY_FIELDS)
+    return _cached(
+        ("category", category_id),
+        lambda: _with_image_count(Category.objects.all(), category_id, CATEGORY_FIELDS),
+    )
 
 
 # --- statistics --------------------------------------------------------------------------------

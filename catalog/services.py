@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from catalog.models import Artist, Category, Character, Image, Rating, catalog_storage
+from nekosite.lib import readcache
 from nekosite.lib.imagemeta import ImageSource, binary_handle, read_image_meta
 from nekosite.lib.thumbnails import make_thumbnail
 
@@ -229,7 +230,9 @@ def image_delete(*, image: Image) -> None:
 
 @transaction.atomic
 def image_set_rating(*, images: QuerySet[Image], nsfw: str) -> int:
-    return images.update(nsfw=_validate_rating(nsfw))
+    changed = images.update(nsfw=_validate_rating(nsfw))
+    readcache.mark_changed("catalog")  # QuerySet.update sends no model signal
+    return changed
 
 
 @transaction.atomic
@@ -243,6 +246,7 @@ def image_add_category(*, images: QuerySet[Image], category: Category) -> int:
     )
     rows = [through(image_id=pk, category=category) for pk in ids if pk not in present]
     through.objects.bulk_create(rows)
+    readcache.mark_changed("catalog")  # bulk_create sends no model signal
     return len(rows)
 
 
@@ -251,6 +255,7 @@ def image_remove_category(*, images: QuerySet[Image], category: Category) -> int
     through = Image.categories.through
     ids = list(images.values_list("pk", flat=True))
     deleted, _ = through.objects.filter(category=category, image_id__in=ids).delete()
+    readcache.mark_changed("catalog")  # Django sends no delete signal for through rows
     return deleted
 
 

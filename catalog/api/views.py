@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -49,8 +51,13 @@ CHARACTER_NOT_FOUND_MESSAGE = "Could not find a character with the provided ID."
 CATEGORY_NOT_FOUND_MESSAGE = "Could not find a category with the provided ID."
 
 
-def ok(data: Any) -> Response:
-    return Response({"success": True, "data": data})
+def ok(data: Any) -> HttpResponse:
+    """The success envelope, serialised here with orjson: a plain HttpResponse skips DRF's
+    template-response and renderer machinery, which costs more than the catalog read itself
+    once rows come from the read cache."""
+    return HttpResponse(
+        orjson.dumps({"success": True, "data": data}), content_type=OrjsonRenderer.media_type
+    )
 
 
 class CatalogView(APIView):
@@ -63,6 +70,10 @@ class CatalogView(APIView):
     content_negotiation_class = JsonOnlyNegotiation
     authentication_classes = [CatalogTokenAuthentication]
     permission_classes = [AllowAny]
+
+    def perform_authentication(self, request: Request) -> None:
+        """Nothing to do up front: the views read the token themselves (inputs.py), and the
+        authentication class above only describes it to the schema."""
 
 
 class TokenRequiredView(CatalogView):

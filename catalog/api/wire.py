@@ -70,6 +70,9 @@ def with_images(obj: dict[str, Any], row: Row) -> dict[str, Any]:
     return obj
 
 
+_WIRE = "_wire"  # the row key that holds the row's image object with permanent links
+
+
 class ImageWriter:
     """Builds image objects for one response; category and character objects shared by several
     images of the page are built once."""
@@ -94,6 +97,16 @@ class ImageWriter:
         return obj
 
     def image(self, row: Row) -> dict[str, Any]:
+        if self.expires is None:
+            # Permanent links: the object depends on the row alone, so it is built once and
+            # kept on the row (rows live in the read cache until the catalog changes).
+            obj = row.get(_WIRE)
+            if obj is None:
+                obj = row[_WIRE] = self._build(row)
+            return obj
+        return self._build(row)
+
+    def _build(self, row: Row) -> dict[str, Any]:
         public_name = media.image_public_name(row["id"], row["file"], row["mimetype"])
         return {
             "id": row["id"],

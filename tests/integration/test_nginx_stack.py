@@ -148,3 +148,35 @@ def test_s3_storage_with_presigned_redirects_through_nginx(
     assert served.headers["Content-Type"] == "application/octet-stream"
     keys = s3_client(moto_endpoint).list_objects_v2(Bucket=bucket)["KeyCount"]
     assert keys == 2
+
+
+def test_catalog_and_token_changes_reach_every_app_server_within_read_cache_ms(
+    stack_factory: Callable,
+) -> None:
+    """Each worker keeps image rows and tokens in memory (nekosite/lib/readcache.py). A write
+    from another process (here: this test, through the ORM) must reach every worker of both
+    app servers once READ_CACHE_MS has passed, and a revoked token must stop working."""
+    from accounts.models import User
+    from accounts.services import token_issue, token_revoke
+    from catalog.models import Image
+    from catalog.tests.factories import make_image
+
+    stack = stack_factory(READ_CACHE_MS="300")
+    image = make_image(nsfw="sfw")
+    owner = User.objects.create_user("cacheowner", "c@example.com", "a long password 123")
+    token, value = token_issue(user=owner, kind="api", scopes=["image:list"])
+    auth = {"Authorization": f"Bearer {value}"}
+
+    def answers(path: str, headers: dict[str, str] | None = None) -> list:
+        # Enough requests per server that both of its workers answer (and cache).
+        return [request("GET", f"{url}{path}", headers=headers) for url in stack.app_urls * 8]
+
+    detail = f"/api/v1/image/{image.id}"
+    assert {reply.json()["data"]["nsfw"] for reply in answers(detail)} == {"sfw"}
+    assert {reply.status for reply in answers("/api/v1/image?limit=1", auth)} == {200}
+
+    Image.objects.filter(pk=image.pk).update(nsfw="nsfw")
+    token_revoke(token=token)
+    time.sleep(0.3 + 0.2)
+    assert {reply.json()["data"]["nsfw"] for reply in answers(detail)} == {"nsfw"}
+    assert {reply.status for reply in answers("/api/v1/image?limit=1", auth)} == {401}

@@ -1,0 +1,171 @@
+"""Per-process copies of hot rows, dropped as soon as their tables are known to have changed.
+
+The catalog API reads the same few thousand images and tokens over and over; fetching them costs
+two or three PostgreSQL round trips per request, ten times the rest of the request. Each worker
+therefore keeps what it read in a `ReadCache` (a dict in its own memory, no network hop) per
+family of tables ("catalog", "tokens").
+
+Freshness comes from `nekosite.models.DataVersion`: database triggers bump a family's counter
+on every write to its tables, whoever writes (ORM, admin, bulk SQL, another server). A worker
+reads the counters (one tiny query) at most every `READ_CACHE_MS` milliseconds and empties a
+family's cache when its counter moved. So:
+
+- another process's write is seen within READ_CACHE_MS (default 1000 ms);
+- this process's own writes through the ORM are seen at once: model signals call
+  `mark_changed`, which empties the family and forces the next read to check the counters;
+- a value read from the database while a change was being noticed is never stored: `put` takes
+  the stamp that `stamp()` returned before the read and drops the value when the cache was
+  emptied in between (threads of one worker share the cache).
+
+`READ_CACHE_MS=0` turns the caches off (every read goes to the database). Entries are plain
+Python objects shared by all requests of the worker: callers must not mutate what they get.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Model, signals
+
+_VERSIONS_SQL = "SELECT name, version FROM nekosite_dataversion"
+
+
+class _Versions:
+    """The DataVersion counters as this process last read them."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+        self.checked_at = float("-inf")
+
+    def current(self) -> dict[str, int]:
+        now = time.monotonic()
+        if now - self.checked_at >= settings.READ_CACHE_MS / 1000:
+            with connection.cursor() as cursor:
+                cursor.execute(_VERSIONS_SQL)
+                values = dict(cursor.fetchall())
+            # One assignment each: other threads see either the old or the new snapshot.
+            self.values = values
+            self.checked_at = now
+        return self.values
+
+    def expire(self) -> None:
+        self.checked_at = float("-inf")
+
+
+_versions = _Versions()
+_caches: dict[str, ReadCache] = {}
+
+
+class ReadCache:
+    """A bounded dict for one family of tables, emptied when the family's version moves."""
+
+    def __init__(self, family: str) -> None:
+        self.family = family
+        self._entries: dict[Hashable, Any] = {}
+        self._version: int | None = None
+        self._generation = 0
+        self._lock = threading.Lock()
+        _caches[family] = self
+
+    @staticmethod
+    def enabled() -> bool:
+        return settings.READ_CACHE_MS > 0
+
+    def stamp(self) -> int | None:
+        """Check freshness (a query at most every READ_CACHE_MS); call before reading the
+        database, and hand the result to `put`. None when caching is off."""
+        if not self.enabled():
+            return None
+        version = _versions.current().get(self.family, 0)
+        if version != self._version:
+            with self._lock:
+                self._entries = {}
+                self._version = version
+                self._generation += 1
+        return self._generation
+
+    def get(self, key: Hashable) -> Any:
+        """The cached value or None. Call `stamp()` first in each request."""
+        return self._entries.get(key)
+
+    def get_many(self, keys: Iterable[Hashable]) -> dict[Hashable, Any]:
+        entries = self._entries
+        return {key: entries[key] for key in keys if key in entries}
+
+    def put(self, stamp: int | None, key: Hashable, value: Any) -> None:
+        self.put_many(stamp, {key: value})
+
+    def put_many(self, stamp: int | None, values: dict[Hashable, Any]) -> None:
+        if stamp is None or not values:
+            return
+        limit = settings.READ_CACHE_ENTRIES
+        with self._lock:
+            if stamp != self._generation:
+                return  # emptied since the caller read the database: its values may be old
+            entries = self._entries
+            overflow = len(entries) + len(values) - limit
+            if overflow > 0:
+                # Oldest first (dicts keep insertion order); drop an eighth at once so this
+                # does not run on every put of a full cache.
+                drop = max(overflow, limit // 8)
+                for key in list(itertools.islice(entries, drop)):
+                    del entries[key]
+            entries.update(values)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries = {}
+            self._generation += 1
+
+
+def mark_changed(family: str) -> None:
+    """This process wrote to `family`'s tables: drop its copies now and re-read the counters on
+    the next request; again once the transaction commits (a read in between may have stored
+    rows from before the commit)."""
+    _forget(family)
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: _forget(family))
+
+
+def _forget(family: str) -> None:
+    _versions.expire()
+    cache = _caches.get(family)
+    if cache is not None:
+        cache.clear()
+
+
+def clear_all() -> None:
+    """Empty every cache of this process (tests call this between tests)."""
+    _versions.expire()
+    for cache in _caches.values():
+        cache.clear()
+
+
+def watch(family: str, models: Iterable[type[Model]]) -> None:
+    """Call `mark_changed(family)` whenever this process saves or deletes one of `models` or
+    changes one of their many-to-many relations (AppConfig.ready of the owning app).
+
+    Bulk writes (QuerySet.update, bulk_create) send no signals: the service doing one calls
+    `mark_changed` itself. Other processes learn of every write from the triggers anyway.
+    """
+
+    def changed(sender: type[Model], **kwargs: Any) -> None:
+        mark_changed(family)
+
+    for model in models:
+        uid = f"readcache:{family}:{model._meta.label}"
+        signals.post_save.connect(changed, sender=model, weak=False, dispatch_uid=uid)
+        signals.post_delete.connect(changed, sender=model, weak=False, dispatch_uid=uid)
+        for field in model._meta.many_to_many:
+            signals.m2m_changed.connect(
+                changed,
+                sender=field.remote_field.through,
+                weak=False,
+                dispatch_uid=f"{uid}:{field.name}",
+            )
