@@ -194,7 +194,7 @@ else:
 # Per-process copies of catalog rows and tokens (nekosite/lib/readcache.py): a worker checks at
 # most every READ_CACHE_MS whether another process changed them (0 turns the copies off).
 READ_CACHE_MS = env_int("READ_CACHE_MS", 1000) or 0
-READ_CACHE_ENTRIES = env_int("READ_CACHE_ENTRIES", 20000) or 0
+READ_CACHE_ENTRIES = env_int("READ_CACHE_ENTRIES", 5000) or 0
 
 # django-ratelimit wants a shared cache. W001 is only about Django's own RedisCache, which is
 # shared; E003 fires for LocMemCache, which we accept deliberately for the embedded
