@@ -78,8 +78,10 @@ def run() -> dict[str, Any]:
     paths = [path for path, _ in probes]
     figures["sql_queries"] = dict(zip(paths, counts, strict=True))
     notes.append(
-        "SQL queries per request (status, queries): "
-        + "; ".join(f"`{path}` {c[0]}, {c[1]}" for path, c in zip(paths, counts, strict=True))
+        "SQL queries per request (status: first request, same request again): "
+        + "; ".join(
+            f"`{path}` {c[0]}: {c[1]}, {c[2]}" for path, c in zip(paths, counts, strict=True)
+        )
     )
     naive_path = "/bench/naive/image?limit=25"
     with Gunicorn(env) as app:

@@ -174,8 +174,9 @@ def api_token(env: dict[str, str], scopes: list[str], username: str = "bench") -
 
 
 def query_counts(env: dict[str, str], requests: list[tuple[str, dict[str, str]]]) -> list[Any]:
-    """[status, SQL queries] per GET, in-process through Django's test client (second of two
-    identical requests, so one-time work such as a warm cache is not counted)."""
+    """[status, SQL queries of the first request, of the same request repeated] per GET,
+    in-process through Django's test client. The first one fills the worker's read cache
+    (nekosite/lib/readcache.py); the repeat is what a busy server mostly does."""
     code = (
         "import json\n"
         "from django.db import connection\n"
@@ -184,10 +185,12 @@ def query_counts(env: dict[str, str], requests: list[tuple[str, dict[str, str]]]
         "client = Client()\n"
         "out = []\n"
         f"for path, headers in {requests!r}:\n"
+        "    counts = []\n"
         "    for _ in range(2):\n"
         "        with CaptureQueriesContext(connection) as ctx:\n"
         "            response = client.get(path, headers={'User-Agent': 'bench', **headers})\n"
-        "    out.append([response.status_code, len(ctx.captured_queries)])\n"
+        "        counts.append(len(ctx.captured_queries))\n"
+        "    out.append([response.status_code, *counts])\n"
         "print(json.dumps(out))\n"
     )
     return json.loads(shell(dict(env, ALLOWED_HOSTS="127.0.0.1,testserver"), code))

@@ -14,12 +14,13 @@ def _prefix(url: str) -> str:
 
 
 urlpatterns = [
+    # The catalog API first: it is the hot path, and Django tries patterns in order.
+    path("api/v1", include("catalog.api.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("stats/", views.stats, name="stats"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/v1", include("catalog.api.urls")),
     path("api/", include("uploads.api.urls")),
     path("accounts/", include("uploads.account_urls", namespace="signup")),
     path("accounts/", include("accounts.urls")),
