@@ -106,7 +106,7 @@ def main() -> int:
         check = verify(server.url, ledger, var_dir / "media" / "uploads", env)
         summary = summarize(ledger, check, args.seconds)
         found = summary.pop("storage_check")
-        fixed = storage_check(env, "--fix")
+        fixed = storage_check(env, "--fix", "--min-age", "0")
         after = storage_check(env)
         # The repair must not have touched any confirmed upload.
         recheck = verify(server.url, ledger, var_dir / "media" / "uploads", env)

@@ -135,7 +135,7 @@ def test_storage_check_reports_and_repairs_both_halves_of_the_crash_window(
     assert "1 orphan(s) and 1 dangling row(s) found." in report
     assert Upload.objects.count() == 2  # reporting changes nothing
 
-    call_command("storage_check", "--fix", stdout=io.StringIO())
+    call_command("storage_check", "--fix", "--min-age", "0", stdout=io.StringIO())
     out = io.StringIO()
     call_command("storage_check", stdout=out)
     assert "0 orphan(s) and 0 dangling row(s) found." in out.getvalue()

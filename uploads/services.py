@@ -10,7 +10,7 @@ import re
 import secrets
 import string
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import IO
 
@@ -355,6 +355,7 @@ def filehost_token_for(*, user: User) -> tuple[Token, str]:
 class StorageReport:
     orphans: list[str]
     dangling: list[str]
+    recent: list[str] = field(default_factory=list)  # orphans too young to delete
 
 
 def _list(folder: str) -> set[str]:
@@ -378,20 +379,37 @@ def _owner_of(stored: str) -> str:
     return stored
 
 
-def storage_reconcile(*, fix: bool) -> StorageReport:
-    """Objects without a row and rows without an object; with fix=True remove both kinds."""
+def _younger_than(name: str, seconds: float) -> bool:
+    if seconds <= 0:
+        return False
+    try:
+        modified = upload_storage().get_modified_time(name)
+    except (FileNotFoundError, OSError):
+        return False  # gone meanwhile, or the storage cannot tell: treat as old
+    return (timezone.now() - modified).total_seconds() < seconds
+
+
+def storage_reconcile(*, fix: bool, min_age_seconds: float = 0) -> StorageReport:
+    """Objects without a row and rows without an object; with fix=True remove both kinds.
+
+    An upload stores its object a moment before it commits its row: an object younger than
+    `min_age_seconds` may be such an upload in flight, so it is reported but never deleted
+    (`recent`).
+    """
     stored = _stored_names()
     rows = set(Upload.objects.values_list("name", flat=True))
     orphans = sorted(name for name in stored if _owner_of(name) not in rows)
     dangling = sorted(rows - {name for name in stored if _owner_of(name) == name})
+    recent = [name for name in orphans if _younger_than(name, min_age_seconds)]
     if fix:
         storage = upload_storage()
         for name in orphans:
             # Re-check: an upload may have committed its row since we listed.
-            if not Upload.objects.filter(name=_owner_of(name)).exists():
-                storage.delete(name)
+            if name in recent or Upload.objects.filter(name=_owner_of(name)).exists():
+                continue
+            storage.delete(name)
         for name in dangling:
             with transaction.atomic():
                 if not storage.exists(name):
                     Upload.objects.filter(name=name).delete()
-    return StorageReport(orphans=orphans, dangling=dangling)
+    return StorageReport(orphans=orphans, dangling=dangling, recent=recent)

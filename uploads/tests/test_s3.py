@@ -120,6 +120,6 @@ def test_storage_check_finds_and_fixes_orphans_in_the_bucket(
     good = stored_name(upload_file(owner_token, b"good", "good.txt"))
     s3.put_object(Bucket=BUCKET, Key="uploads/Orphan1.txt", Body=b"orphan")
     out = io.StringIO()
-    call_command("storage_check", "--fix", stdout=out)
+    call_command("storage_check", "--fix", "--min-age", "0", stdout=out)
     assert "orphan (stored, no row): Orphan1.txt" in out.getvalue()
     assert bucket_keys(s3) == [f"uploads/{good}"]

@@ -2,6 +2,8 @@
 
 Orphans (stored objects without a row) appear when a process dies between storing a file and
 committing its row; dangling rows (rows without their object) when storage lost an object.
+An upload in flight also looks like an orphan for a moment (its object is stored just before
+its row commits), so `--fix` leaves objects younger than `--min-age` seconds alone.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from uploads import services
+
+DEFAULT_MIN_AGE_SECONDS = 600
 
 
 class Command(BaseCommand):
@@ -22,14 +26,30 @@ class Command(BaseCommand):
             action="store_true",
             help="Delete orphaned stored files and remove rows whose file is missing.",
         )
+        parser.add_argument(
+            "--min-age",
+            type=float,
+            default=DEFAULT_MIN_AGE_SECONDS,
+            metavar="SECONDS",
+            help=(
+                "Never delete an orphan younger than this: it may be an upload whose row is "
+                f"about to commit (default {DEFAULT_MIN_AGE_SECONDS}; 0 on an idle system)."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = services.storage_reconcile(fix=options["fix"])
+        report = services.storage_reconcile(
+            fix=options["fix"], min_age_seconds=max(0.0, options["min_age"])
+        )
+        recent = set(report.recent)
         for name in report.orphans:
-            self.stdout.write(f"orphan (stored, no row): {name}")
+            note = " (younger than --min-age: kept)" if name in recent and options["fix"] else ""
+            self.stdout.write(f"orphan (stored, no row): {name}{note}")
         for name in report.dangling:
             self.stdout.write(f"dangling (row, not stored): {name}")
         action = "fixed" if options["fix"] else "found"
-        self.stdout.write(
-            f"{len(report.orphans)} orphan(s) and {len(report.dangling)} dangling row(s) {action}."
-        )
+        fixed = len(report.orphans) - (len(recent) if options["fix"] else 0)
+        line = f"{fixed} orphan(s) and {len(report.dangling)} dangling row(s) {action}."
+        if options["fix"] and recent:
+            line += f" {len(recent)} recent orphan(s) kept (--min-age {options['min_age']:g})."
+        self.stdout.write(line)
