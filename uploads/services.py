@@ -9,9 +9,11 @@ import logging
 import re
 import secrets
 import string
+import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import IO
 
 from django.conf import settings
@@ -387,6 +389,29 @@ def _younger_than(name: str, seconds: float) -> bool:
     except (FileNotFoundError, OSError):
         return False  # gone meanwhile, or the storage cannot tell: treat as old
     return (timezone.now() - modified).total_seconds() < seconds
+
+
+def upload_temp_dir() -> Path:
+    return Path(settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir())
+
+
+def stale_upload_temp_files(*, min_age_seconds: float, delete: bool) -> list[Path]:
+    """Half-received upload bodies left by killed workers: Django's `tmp*.upload*` files in
+    the upload temp dir not written to for `min_age_seconds`. A live upload writes to its file
+    all the time (the slow-body guard cuts clients slower than 16 KB/s), so an old
+    modification time means nobody is receiving it any more."""
+    now = time.time()
+    stale = []
+    for path in upload_temp_dir().glob("tmp*.upload*"):
+        try:
+            if path.is_file() and now - path.stat().st_mtime >= min_age_seconds:
+                stale.append(path)
+        except FileNotFoundError:
+            continue  # finished meanwhile
+    if delete:
+        for path in stale:
+            path.unlink(missing_ok=True)
+    return sorted(stale)
 
 
 def storage_reconcile(*, fix: bool, min_age_seconds: float = 0) -> StorageReport:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,3 +78,27 @@ def test_fix_deletes_orphans_older_than_min_age(inconsistent: tuple[str, str, st
     os.utime(path, (hour_ago, hour_ago))
     assert "1 orphan(s) and 1 dangling row(s) fixed." in run("--fix", "--min-age", "1800")
     assert storage_names() == [good]
+
+
+def test_fix_deletes_stale_upload_temp_files_only(settings: Any, tmp_path: Path) -> None:
+    """A worker killed mid-upload leaves Django's tmp*.upload* body behind; one not written to
+    for --min-age seconds is deleted, a live one (recent write) and other files are kept."""
+    temp_dir = tmp_path / "bodies"
+    temp_dir.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(temp_dir)
+    stale = temp_dir / "tmpab12cd.upload.bin"
+    live = temp_dir / "tmpef34gh.upload.png"
+    other = temp_dir / "tmpunrelated.txt"
+    for path in (stale, live, other):
+        path.write_bytes(b"partial body")
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    os.utime(other, (hour_ago, hour_ago))
+
+    report = run()
+    assert f"stale upload temp file: {stale}" in report
+    assert "1 stale upload temp file(s) found." in report
+    assert stale.exists()
+
+    assert "1 stale upload temp file(s) deleted." in run("--fix")
+    assert sorted(temp_dir.iterdir()) == sorted([live, other])

@@ -4,6 +4,9 @@ Orphans (stored objects without a row) appear when a process dies between storin
 committing its row; dangling rows (rows without their object) when storage lost an object.
 An upload in flight also looks like an orphan for a moment (its object is stored just before
 its row commits), so `--fix` leaves objects younger than `--min-age` seconds alone.
+
+It also finds upload bodies a killed worker left half-received in the upload temp dir
+(FILE_UPLOAD_TEMP_DIR) that nobody has written to for `--min-age` seconds; `--fix` deletes them.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ DEFAULT_MIN_AGE_SECONDS = 600
 
 
 class Command(BaseCommand):
-    help = "Report stored upload files without a row and rows without a stored file (--fix)."
+    help = (
+        "Report stored upload files without a row, rows without a stored file and stale upload "
+        "temp files (--fix removes them)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -52,4 +58,12 @@ class Command(BaseCommand):
         line = f"{fixed} orphan(s) and {len(report.dangling)} dangling row(s) {action}."
         if options["fix"] and recent:
             line += f" {len(recent)} recent orphan(s) kept (--min-age {options['min_age']:g})."
+        temp_files = services.stale_upload_temp_files(
+            min_age_seconds=max(0.0, options["min_age"]), delete=options["fix"]
+        )
+        for path in temp_files:
+            self.stdout.write(f"stale upload temp file: {path}")
+        if temp_files:
+            verb = "deleted" if options["fix"] else "found"
+            self.stdout.write(f"{len(temp_files)} stale upload temp file(s) {verb}.")
         self.stdout.write(line)
