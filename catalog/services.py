@@ -89,13 +89,19 @@ def _delete_stored(names: Iterable[str]) -> None:
 _CategoryLink = Image.categories.through
 
 
+# PostgreSQL advisory lock key (any constant no other code uses) held while numbering images.
+IMAGE_SLOT_LOCK = 0x6E656B6F
+
+
 def _lock_image_slots() -> None:
+    """Until the transaction ends, no other writer numbers (or renumbers) images."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('catalog_image.slot'))")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMAGE_SLOT_LOCK])
 
 
 def _lock_category_slots(category_ids: Iterable[uuid.UUID]) -> None:
+    """Until the transaction ends, no other writer numbers these categories' images."""
     ids = sorted(set(category_ids))  # one order everywhere: no deadlock between two writers
     if ids:
         list(Category.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
