@@ -143,6 +143,9 @@ def test_admin_add_change_actions_and_delete_keep_slots_dense(staff_client: Clie
     )
     assert Image.objects.count() == 2
     assert_slots_dense()
+    staff_client.post(f"/admin/catalog/category/{maid.pk}/delete/", {"post": "yes"})
+    assert not Category.objects.filter(pk=maid.pk).exists()
+    assert_slots_dense()
 
 
 def test_import_images_and_seed_demo_keep_slots_dense(tmp_path: Path) -> None:
