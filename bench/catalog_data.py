@@ -1,15 +1,16 @@
 """Fast catalog fill for benchmarks: plain SQL, no ORM, no image files.
 
-Rows are deterministic: image i has id md5('img'||i)::uuid, so a catalog can grow in steps
-(10k -> 100k -> 1M) by inserting only the new range. Every image gets plausible metadata, one
-artist (20 images each), one character (50 images each) and two of 20 categories.
+Rows are deterministic: image i has id md5('img'||i)::uuid and slot i, so a catalog can grow in
+steps (10k -> 100k -> 1M) by inserting only the new range. Every image gets plausible metadata,
+one artist (20 images each), one character (50 images each) and two of 20 categories; each link
+also gets its CategorySlot row, numbered on from the category's highest slot, as
+catalog.services would number it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import random
 import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -69,7 +70,7 @@ ON CONFLICT DO NOTHING;
 
 INSERT INTO catalog_image (id, file, thumbnail, artist_id, source_name, source_url, nsfw,
     original, created_at, size, mimetype, etag, color, width, height, aspect_ratio,
-    orientation, random_key)
+    orientation, slot)
 SELECT md5('img' || i)::uuid, 'images/' || md5('img' || i) || '.png',
        'thumbs/' || md5('img' || i) || '.webp', md5('art' || (i / {per_artist}))::uuid,
        'pixiv', 'https://example.org/artworks/' || i,
@@ -79,17 +80,29 @@ SELECT md5('img' || i)::uuid, 'images/' || md5('img' || i) || '.png',
        'image/png', substr(md5('etag' || i), 1, 32),
        '#' || substr(md5('color' || i), 1, 6), 1024 + (i % 4) * 256, 1024,
        CASE i % 4 WHEN 0 THEN '1:1' WHEN 1 THEN '5:4' WHEN 2 THEN '3:2' ELSE '7:4' END,
-       CASE i % 4 WHEN 0 THEN 'square' ELSE 'landscape' END, random()
+       CASE i % 4 WHEN 0 THEN 'square' ELSE 'landscape' END, i
 FROM generate_series({start}, {end} - 1) i;
 
-INSERT INTO catalog_image_categories (image_id, category_id)
-SELECT md5('img' || i)::uuid, md5('cat' || (i % {ncat}))::uuid
+CREATE TEMP TABLE new_links ON COMMIT DROP AS
+SELECT i, md5('img' || i)::uuid AS image_id, md5('cat' || (i % {ncat}))::uuid AS category_id
 FROM generate_series({start}, {end} - 1) i
 UNION ALL
-SELECT md5('img' || i)::uuid,
+SELECT i, md5('img' || i)::uuid,
        md5('cat' || CASE WHEN (i / {ncat}) % {ncat} = i % {ncat} THEN (i % {ncat} + 1) % {ncat}
                          ELSE (i / {ncat}) % {ncat} END)::uuid
 FROM generate_series({start}, {end} - 1) i;
+
+INSERT INTO catalog_image_categories (image_id, category_id)
+SELECT image_id, category_id FROM new_links;
+
+-- Each category's links numbered on from its highest slot (catalog.services does the same).
+INSERT INTO catalog_categoryslot (category_id, slot, image_id)
+SELECT n.category_id,
+       coalesce(t.top, -1) + row_number() OVER (PARTITION BY n.category_id ORDER BY n.i),
+       n.image_id
+FROM new_links n
+LEFT JOIN (SELECT category_id, max(slot) AS top FROM catalog_categoryslot GROUP BY category_id) t
+       USING (category_id);
 
 INSERT INTO catalog_image_characters (image_id, character_id)
 SELECT md5('img' || i)::uuid, md5('chr' || (i / {per_char}))::uuid
@@ -130,7 +143,6 @@ def _ts(when: datetime) -> str:
 def fill_sqlite(path: str, start: int, end: int) -> None:
     """The same rows as fill_pg, through sqlite3 with executemany."""
     now = datetime.now(UTC)
-    rng = random.Random(start)
     nsfw = ["sfw"] * 8 + ["questionable", "nsfw"]
     db = sqlite3.connect(path)
     with db:
@@ -177,7 +189,7 @@ def fill_sqlite(path: str, start: int, end: int) -> None:
         db.executemany(
             "INSERT INTO catalog_image (id, file, thumbnail, artist_id, source_name, source_url, "
             "nsfw, original, created_at, size, mimetype, etag, color, width, height, "
-            "aspect_ratio, orientation, random_key) "
+            "aspect_ratio, orientation, slot) "
             "VALUES (?, ?, ?, ?, 'pixiv', ?, ?, ?, ?, ?, 'image/png', ?, ?, ?, 1024, ?, ?, ?)",
             [
                 (
@@ -195,7 +207,7 @@ def fill_sqlite(path: str, start: int, end: int) -> None:
                     1024 + (i % 4) * 256,
                     aspect[i % 4],
                     "square" if i % 4 == 0 else "landscape",
-                    rng.random(),
+                    i,
                 )
                 for i in range(start, end)
             ],
@@ -207,6 +219,20 @@ def fill_sqlite(path: str, start: int, end: int) -> None:
             rows.append((_hex(f"img{i}"), _hex(f"cat{second}")))
         db.executemany(
             "INSERT INTO catalog_image_categories (image_id, category_id) VALUES (?, ?)", rows
+        )
+        next_slot = dict(
+            db.execute(
+                "SELECT category_id, max(slot) + 1 FROM catalog_categoryslot GROUP BY category_id"
+            ).fetchall()
+        )
+        slots = []
+        for image, category in rows:
+            slot = next_slot.get(category, 0)
+            next_slot[category] = slot + 1
+            slots.append((category, slot, image))
+        db.executemany(
+            "INSERT INTO catalog_categoryslot (category_id, slot, image_id) VALUES (?, ?, ?)",
+            slots,
         )
         db.executemany(
             "INSERT INTO catalog_image_characters (image_id, character_id) VALUES (?, ?)",

@@ -24,6 +24,7 @@ from catalog.services import (
     image_ingest,
     image_remove_category,
     image_set_rating,
+    image_update_metadata,
 )
 from nekosite.lib.imagemeta import ImageRejected
 
@@ -193,15 +194,26 @@ class ImageAdmin(admin.ModelAdmin):
         return [] if obj is None else self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: Image, form: ModelForm, change: bool) -> None:
-        # A new image was already stored and saved by image_ingest during validation.
+        # A new image was already stored and saved by image_ingest during validation. A change
+        # goes through the service too: categories are links plus slots (catalog.services).
         if change:
-            super().save_model(request, obj, form, change)
+            data = form.cleaned_data
+            image_update_metadata(
+                image=obj,
+                artist=data.get("artist"),
+                categories=data.get("categories"),
+                characters=data.get("characters"),
+                source_name=data.get("source_name"),
+                source_url=data.get("source_url"),
+                nsfw=data.get("nsfw") or obj.nsfw,
+                original=data.get("original"),
+            )
 
     def save_related(
         self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
     ) -> None:
-        if change:
-            super().save_related(request, form, formsets, change)
+        # The many-to-many fields were written by the service in save_model; no inlines.
+        pass
 
     def delete_model(self, request: HttpRequest, obj: Image) -> None:
         image_delete(image=obj)

@@ -12,6 +12,7 @@ def catalog_storage() -> Storage:
 
 
 def _random_key() -> float:
+    """The default of the former Image.random_key; migration 0001 still refers to it."""
     import random
 
     return random.random()
@@ -106,11 +107,40 @@ class Image(models.Model):
     orientation = models.CharField(
         max_length=10, choices=Orientation.choices, default=Orientation.SQUARE
     )
-    # Random selection without sorting the table (catalog/selectors.py).
-    random_key = models.FloatField(default=_random_key, db_index=True, editable=False)
+    # Dense numbering 0..n-1 for uniform random selection (catalog.selectors.image_random),
+    # given by catalog.services when the row is inserted and compacted when one is deleted.
+    slot = models.PositiveIntegerField(unique=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "id"]
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class CategorySlot(models.Model):
+    """An image-category link numbered densely within its category (0..n-1).
+
+    A copy of Image.categories for random selection: image_random draws slot numbers of the
+    rarest requested category and looks them up by (category, slot). Written only by
+    catalog.services together with Image.categories; the admin cannot edit an explicit through
+    model, hence a table beside the many-to-many rather than extra columns on it.
+    """
+
+    # No index of their own: the two unique constraints below lead with these columns.
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    slot = models.PositiveIntegerField()
+    image = models.ForeignKey(
+        Image, on_delete=models.CASCADE, related_name="category_slots", db_index=False
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["category", "slot"], name="categoryslot_slot"),
+            models.UniqueConstraint(fields=["image", "category"], name="categoryslot_link"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id}#{self.slot}"

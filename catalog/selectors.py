@@ -12,6 +12,7 @@ mutate them (build new dicts, as catalog/api/wire.py does).
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -19,10 +20,11 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import DataError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
 
 from catalog import search as catalog_search
-from catalog.models import Artist, Category, Character, Image, Rating
+from catalog.models import Artist, Category, CategorySlot, Character, Image, Rating
 from nekosite.lib.readcache import ReadCache
 
 Row = dict[str, Any]
@@ -60,7 +62,7 @@ CHARACTER_FIELDS = (
     "created_at",
 )
 
-# At most this many category filters on /image/random: each one is an EXISTS in the query.
+# At most this many category filters on /image/random: each one but the rarest is an EXISTS.
 MAX_CATEGORY_FILTERS = 10
 STATS_CACHE_SECONDS = 30
 
@@ -197,42 +199,143 @@ def _category_ids(wanted: set[str]) -> tuple[uuid.UUID, ...] | bool:
 
 
 def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[Row]:
-    """Up to `limit` distinct random images having every one of `category_ids`.
+    """Up to `limit` distinct images drawn uniformly at random among those having every one of
+    `category_ids` (all images when there are none).
 
-    Never sorts the table: every image carries `random_key`, a uniform float in [0, 1) with an
-    index. We draw r, read the ids of the next `window` images in key order from r (wrapping
-    around to the start when fewer follow), and sample `limit` of them in memory. That is at
-    most two index range scans plus three queries for the chosen rows, whatever the table size.
+    Never sorts the table. Images are numbered densely by `Image.slot` (0..n-1), and the images
+    of each category by `CategorySlot.slot` (0..n-1 within the category); catalog.services keep
+    both numberings dense on every insert and delete. To draw from the images having categories
+    A and B, we draw slot numbers of the rarer of the two (its highest slot, one index look-up
+    per category) and keep the drawn images that also have the other.
 
-    Bias: an image is in the window when r falls in the stretch of keys just before it, whose
-    length is the sum of the `window` gaps preceding its key. Gaps between uniform keys vary,
-    so images after wide gaps are picked slightly more often, but a sum of `window` gaps varies
-    far less than one gap (relative spread about 1/sqrt(window), ~10% for 100). When no more
-    than `window` images match, all of them are in the window and the draw is exactly uniform.
+    Why it is exactly uniform: the slots are drawn as the start of a uniformly random
+    permutation of 0..size-1 (without replacement), in rounds, and every drawn slot is looked up
+    by index. A slot that holds no image (a hole left by a delete that skipped the services) or
+    whose image lacks another category is rejected. So the accepted images, in draw order, are
+    the matching images in the order of a uniformly random permutation, and the first `limit`
+    of them are a uniformly random `limit`-subset of the matching images; every image, wherever
+    its number, has the same chance. No key gaps or windows are involved: the former sampler
+    (walk a random float key from a random point) favoured images after wide gaps between keys.
+
+    Cost: the first round draws a few more slots than `limit`; when rejections leave it short,
+    the next round is sized from the acceptance rate seen so far. Each round is ONE query of
+    index look-ups (O(limit / acceptance rate), acceptance being the share of the rarest
+    category's images having the others: bounded by selectivity, not by the catalog size).
+    After ROUNDS rounds, one last query reads the rarest category's remaining matches and
+    shuffles them, so a rare combination (or none) ends too. The draw yields image ids; their
+    rows come from the read cache (images_by_id). At most ROUNDS + 7 queries (data versions,
+    size, rounds, the last read and its ids, images, categories, characters) whatever the
+    catalog size or limit; usually one round and nothing else once the rows are cached.
     """
-    images = Image.objects.order_by()
-    for category_id in category_ids:
-        # One EXISTS per category: images having ALL the named categories.
-        images = images.filter(
-            Exists(_CategoryLink.objects.filter(image_id=OuterRef("pk"), category_id=category_id))
+    if category_ids:
+        sizes = _cached(("category_sizes", frozenset(category_ids)), lambda: _sizes(category_ids))
+        if len(sizes) < len(set(category_ids)) or any(top is None for top in sizes.values()):
+            return []  # a category without images (or gone): nothing has them all
+        rarest = min(sizes, key=lambda pk: sizes[pk])
+        candidates = CategorySlot.objects.filter(category_id=rarest).order_by()
+        for category_id in sizes:
+            if category_id != rarest:
+                # One EXISTS per other category: images having ALL the named categories.
+                candidates = candidates.filter(
+                    Exists(
+                        _CategoryLink.objects.filter(
+                            image_id=OuterRef("image_id"), category_id=category_id
+                        )
+                    )
+                )
+        # With other categories, rejections are expected (images lacking them): draw more.
+        first = limit + 2 if len(sizes) == 1 else 4 * limit + 16
+        ids = _draw(candidates, "image_id", sizes[rarest] + 1, limit, first=first)
+    else:
+        top = _cached(
+            ("image_top_slot",),
+            lambda: Image.objects.order_by("-slot").values_list("slot", flat=True).first(),
         )
-    window = max(limit * 4, 100)
-    start = random.random()
-    ids = list(
-        images.filter(random_key__gte=start)
-        .order_by("random_key")
-        .values_list("id", flat=True)[:window]
+        if top is None:
+            return []
+        # Dense slots: few rejections, if any.
+        ids = _draw(Image.objects.order_by(), "id", top + 1, limit, first=limit + 2)
+    return images_by_id(ids)
+
+
+def _sizes(category_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int | None]:
+    """{category id: its highest CategorySlot number (None without images)}; one query."""
+    return dict(
+        Category.objects.filter(pk__in=category_ids)
+        .order_by()
+        .annotate(
+            top=Subquery(
+                CategorySlot.objects.filter(category_id=OuterRef("pk"))
+                .order_by("-slot")
+                .values("slot")[:1]
+            )
+        )
+        .values_list("pk", "top")
     )
-    if len(ids) < window:
-        ids += (
-            images.filter(random_key__lt=start)
-            .order_by("random_key")
-            .values_list("id", flat=True)[: window - len(ids)]
-        )
-    chosen = random.sample(ids, min(limit, len(ids)))
-    if not chosen:
+
+
+ROUNDS = 3
+
+
+def _draw(
+    candidates: QuerySet, id_field: str, size: int, limit: int, *, first: int
+) -> list[uuid.UUID]:
+    """The image ids of the first `limit` candidates in the order of a uniformly random
+    permutation of the slot numbers 0..size-1 (see image_random). `candidates` have a `slot`
+    column and the image id in `id_field`; the rows come from the read cache afterwards."""
+
+    def fetch(numbers: list[int]) -> dict[int, uuid.UUID]:
+        return {
+            slot: image_id
+            for image_id, slot in candidates.filter(slot__in=numbers).values_list(id_field, "slot")
+        }
+
+    drawn: set[int] = set()
+    found: list[uuid.UUID] = []
+    chunk = first
+    for _ in range(ROUNDS):
+        numbers = _permutation_next(size, drawn, chunk)
+        hits = fetch(numbers) if numbers else {}
+        found += [hits[number] for number in numbers if number in hits]
+        if len(found) >= limit or len(drawn) >= size:
+            return found[:limit]
+        # Size the next round from the acceptance rate so far (pessimistic: +1 / +2), twice
+        # what it should take so that it seldom comes up short; at least double the last one.
+        rate = (len(found) + 1) / (len(drawn) + 2)
+        chunk = max(2 * chunk, math.ceil(2 * (limit - len(found)) / rate) + 16)
+    # Still short (a rare combination): every remaining match, shuffled, which continues the
+    # uniformly random order of the numbers not drawn yet; then the rows of those we keep.
+    rest = [number for number in candidates.values_list("slot", flat=True) if number not in drawn]
+    random.shuffle(rest)
+    rest = rest[: limit - len(found)]
+    if rest:
+        hits = fetch(rest)
+        found += [hits[number] for number in rest if number in hits]
+    return found
+
+
+def _permutation_next(size: int, drawn: set[int], count: int) -> list[int]:
+    """The next `count` numbers of a uniformly random permutation of 0..size-1 whose first
+    numbers are `drawn` (updated in place): each is uniform among those not drawn yet."""
+    remaining = size - len(drawn)
+    count = min(count, remaining)
+    if count <= 0:
         return []
-    return images_by_id(chosen)
+    if 2 * count >= remaining:
+        # Most of what is left: shuffle it rather than retry many collisions.
+        rest = [number for number in range(size) if number not in drawn]
+        random.shuffle(rest)
+        chosen = rest[:count]
+    else:
+        chosen = []
+        taken = set(drawn)
+        while len(chosen) < count:
+            number = random.randrange(size)
+            if number not in taken:
+                taken.add(number)
+                chosen.append(number)
+    drawn.update(chosen)
+    return chosen
 
 
 def artist_image_list(*, artist_id: uuid.UUID, limit: int, offset: int = 0) -> list[Row]:
@@ -258,9 +361,21 @@ def _search(queryset: QuerySet, search: str | None) -> QuerySet:
     return queryset
 
 
-def _page(queryset: QuerySet, fields: Sequence[str], limit: int, offset: int) -> list[Row]:
+def _page(
+    queryset: QuerySet, fields: Sequence[str], limit: int, offset: int, *, searched: bool
+) -> list[Row]:
+    """One page in the documented order (name, id).
+
+    With a search, the order is written `name || ''` (the same text, so the same order): the
+    btree index on name cannot serve that expression, so PostgreSQL always takes the matches
+    from the trigram index and sorts them. Ordered by plain `name`, it sometimes walked the
+    btree in name order instead, testing the pattern on every row until a page matched, which
+    reads nearly the whole table when the matches sort last (bench/README.md). Without a
+    search, the btree walk is the right plan and stays.
+    """
+    name = Concat("name", Value("")) if searched else F("name")
     try:
-        return list(queryset.order_by("name", "id").values(*fields)[offset : offset + limit])
+        return list(queryset.order_by(name, "id").values(*fields)[offset : offset + limit])
     except DataError as exc:
         # Patterns are validated with RE2 and bounded for PostgreSQL first; should the database
         # still refuse one ("too complex"), the client gets a 400, not a 500.
@@ -282,7 +397,13 @@ def _with_image_count(
 def artist_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:
     return _cached(
         ("artist_search", search, limit, offset),
-        lambda: _page(_search(Artist.objects.all(), search), ARTIST_FIELDS, limit, offset),
+        lambda: _page(
+            _search(Artist.objects.all(), search),
+            ARTIST_FIELDS,
+            limit,
+            offset,
+            searched=bool(search),
+        ),
     )
 
 
@@ -303,7 +424,13 @@ def artist_exists(*, artist_id: uuid.UUID) -> bool:
 def character_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:
     return _cached(
         ("character_search", search, limit, offset),
-        lambda: _page(_search(Character.objects.all(), search), CHARACTER_FIELDS, limit, offset),
+        lambda: _page(
+            _search(Character.objects.all(), search),
+            CHARACTER_FIELDS,
+            limit,
+            offset,
+            searched=bool(search),
+        ),
     )
 
 
@@ -317,7 +444,13 @@ def character_get(*, character_id: uuid.UUID) -> Row | None:
 def category_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:
     return _cached(
         ("category_search", search, limit, offset),
-        lambda: _page(_search(Category.objects.all(), search), CATEGORY_FIELDS, limit, offset),
+        lambda: _page(
+            _search(Category.objects.all(), search),
+            CATEGORY_FIELDS,
+            limit,
+            offset,
+            searched=bool(search),
+        ),
     )
 
 

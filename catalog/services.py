@@ -2,6 +2,14 @@
 
 Files and rows move together: an image row always has its stored file and thumbnail, and a
 stored file never outlives a failed ingest.
+
+Slots move with rows: Image.slot numbers the images 0..n-1 and CategorySlot numbers each
+category's images 0..n-1 (catalog.selectors.image_random draws those numbers). A new row takes
+the next number; a deleted one leaves a hole that the highest-numbered row fills, so the
+numbering stays dense. Numbering is serialised: an advisory lock for images and the category
+row's lock for a category on PostgreSQL (SQLite runs one writer at a time). Links between images
+and categories are only ever written here, by _link and _unlink, which keep Image.categories
+and CategorySlot in step.
 """
 
 from __future__ import annotations
@@ -15,10 +23,18 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.validators import URLValidator
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import Max, QuerySet
 
-from catalog.models import Artist, Category, Character, Image, Rating, catalog_storage
+from catalog.models import (
+    Artist,
+    Category,
+    CategorySlot,
+    Character,
+    Image,
+    Rating,
+    catalog_storage,
+)
 from nekosite.lib import readcache
 from nekosite.lib.imagemeta import ImageSource, binary_handle, read_image_meta
 from nekosite.lib.thumbnails import make_thumbnail
@@ -67,6 +83,115 @@ def _delete_stored(names: Iterable[str]) -> None:
             storage.delete(name)
         except Exception:  # a missing file must not stop the others
             logger.warning("could not delete stored file %s", name, exc_info=True)
+
+
+# --- slots (catalog.selectors.image_random) ----------------------------------------------------
+
+_CategoryLink = Image.categories.through
+
+
+# PostgreSQL advisory lock key (any constant no other code uses) held while numbering images.
+IMAGE_SLOT_LOCK = 0x6E656B6F
+
+
+def _lock_image_slots() -> None:
+    """Until the transaction ends, no other writer numbers (or renumbers) images."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMAGE_SLOT_LOCK])
+
+
+def _lock_category_slots(category_ids: Iterable[uuid.UUID]) -> None:
+    """Until the transaction ends, no other writer numbers these categories' images."""
+    ids = sorted(set(category_ids))  # one order everywhere: no deadlock between two writers
+    if ids:
+        list(Category.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+
+
+def _fill_holes(rows: QuerySet, holes: Iterable[int]) -> None:
+    """Move the highest-numbered of `rows` into `holes` (numbers just freed) below them."""
+    holes = sorted(holes)
+    if not holes:
+        return
+    movers = []
+    movers_desc = rows.order_by("-slot").only("pk", "slot")[: len(holes)]
+    for hole, row in zip(holes, movers_desc, strict=False):
+        if row.slot <= hole:
+            break
+        row.slot = hole
+        movers.append(row)
+    if movers:
+        rows.model.objects.bulk_update(movers, ["slot"])
+        readcache.mark_changed("catalog")  # bulk_update sends no model signal
+
+
+def _link(*, category_id: uuid.UUID, image_ids: Iterable[uuid.UUID]) -> int:
+    """Give images a category (those not having it yet): how many links were made."""
+    _lock_category_slots([category_id])
+    ids = list(dict.fromkeys(image_ids))
+    present = set(
+        _CategoryLink.objects.filter(category_id=category_id, image_id__in=ids).values_list(
+            "image_id", flat=True
+        )
+    )
+    new = [pk for pk in ids if pk not in present]
+    if not new:
+        return 0
+    top = CategorySlot.objects.filter(category_id=category_id).aggregate(top=Max("slot"))["top"]
+    first = 0 if top is None else top + 1
+    _CategoryLink.objects.bulk_create(
+        [_CategoryLink(image_id=pk, category_id=category_id) for pk in new]
+    )
+    CategorySlot.objects.bulk_create(
+        [
+            CategorySlot(category_id=category_id, image_id=pk, slot=first + n)
+            for n, pk in enumerate(new)
+        ]
+    )
+    readcache.mark_changed("catalog")  # bulk_create sends no model signal
+    return len(new)
+
+
+def _unlink(*, category_id: uuid.UUID, image_ids: Iterable[uuid.UUID]) -> int:
+    """Take a category from images: how many links were removed."""
+    _lock_category_slots([category_id])
+    ids = list(image_ids)
+    deleted, _ = _CategoryLink.objects.filter(category_id=category_id, image_id__in=ids).delete()
+    slots = CategorySlot.objects.filter(category_id=category_id, image_id__in=ids)
+    holes = list(slots.values_list("slot", flat=True))
+    slots.delete()
+    _fill_holes(CategorySlot.objects.filter(category_id=category_id), holes)
+    readcache.mark_changed("catalog")  # Django sends no delete signal for through rows
+    return deleted
+
+
+@transaction.atomic
+def image_insert(*, image: Image) -> Image:
+    """Save a new image row with the next slot number. image_ingest uses it; so do test
+    factories that build rows without a file to ingest."""
+    _lock_image_slots()
+    top = Image.objects.aggregate(top=Max("slot"))["top"]
+    image.slot = 0 if top is None else top + 1
+    image.save(force_insert=True)
+    return image
+
+
+@transaction.atomic
+def image_categories_set(*, image: Image, categories: Iterable[Category]) -> Image:
+    """Make `categories` the image's categories (links and slots)."""
+    categories = list(categories)
+    if any(category._state.adding for category in categories):
+        raise ValueError("Cannot link an image to a category that is not saved yet.")
+    wanted = {category.pk for category in categories}
+    present = set(
+        _CategoryLink.objects.filter(image_id=image.pk).values_list("category_id", flat=True)
+    )
+    _lock_category_slots(wanted ^ present)
+    for category_id in sorted(present - wanted):
+        _unlink(category_id=category_id, image_ids=[image.pk])
+    for category_id in sorted(wanted - present):
+        _link(category_id=category_id, image_ids=[image.pk])
+    return image
 
 
 # --- artists, categories, characters --------------------------------------------------------
@@ -158,7 +283,7 @@ def image_ingest(
             stored.append(file_name)
             thumb_name = storage.save(f"thumbs/{image_id}.webp", ContentFile(thumbnail))
             stored.append(thumb_name)
-            image = Image.objects.create(
+            image = Image(
                 id=image_id,
                 file=file_name,
                 thumbnail=thumb_name,
@@ -176,8 +301,9 @@ def image_ingest(
                 aspect_ratio=meta.aspect_ratio,
                 orientation=meta.orientation,
             )
+            image_insert(image=image)
             if categories:
-                image.categories.set(categories)
+                image_categories_set(image=image, categories=categories)
             if characters:
                 image.characters.set(characters)
         except BaseException:
@@ -211,7 +337,7 @@ def image_update_metadata(
         update_fields=["artist", "source_name", "source_url", "nsfw", "original"],
     )
     if categories is not None:
-        image.categories.set(list(categories))
+        image_categories_set(image=image, categories=categories)
     if characters is not None:
         image.characters.set(list(characters))
     return image
@@ -224,7 +350,15 @@ def image_delete(*, image: Image) -> None:
     Deleting files only after the commit means a rolled-back delete keeps a working image.
     """
     names = [image.file.name, image.thumbnail.name]
-    image.delete()
+    _lock_image_slots()
+    links = list(CategorySlot.objects.filter(image_id=image.pk).values_list("category_id", "slot"))
+    _lock_category_slots(category_id for category_id, _ in links)
+    slot = Image.objects.filter(pk=image.pk).values_list("slot", flat=True).first()
+    image.delete()  # its links and CategorySlot rows go with it (cascade)
+    if slot is not None:
+        _fill_holes(Image.objects.all(), [slot])
+    for category_id, category_slot in links:
+        _fill_holes(CategorySlot.objects.filter(category_id=category_id), [category_slot])
     transaction.on_commit(lambda: _delete_stored(names))
 
 
@@ -237,26 +371,12 @@ def image_set_rating(*, images: QuerySet[Image], nsfw: str) -> int:
 
 @transaction.atomic
 def image_add_category(*, images: QuerySet[Image], category: Category) -> int:
-    through = Image.categories.through
-    ids = list(images.values_list("pk", flat=True))
-    present = set(
-        through.objects.filter(category=category, image_id__in=ids).values_list(
-            "image_id", flat=True
-        )
-    )
-    rows = [through(image_id=pk, category=category) for pk in ids if pk not in present]
-    through.objects.bulk_create(rows)
-    readcache.mark_changed("catalog")  # bulk_create sends no model signal
-    return len(rows)
+    return _link(category_id=category.pk, image_ids=images.values_list("pk", flat=True))
 
 
 @transaction.atomic
 def image_remove_category(*, images: QuerySet[Image], category: Category) -> int:
-    through = Image.categories.through
-    ids = list(images.values_list("pk", flat=True))
-    deleted, _ = through.objects.filter(category=category, image_id__in=ids).delete()
-    readcache.mark_changed("catalog")  # Django sends no delete signal for through rows
-    return deleted
+    return _unlink(category_id=category.pk, image_ids=images.values_list("pk", flat=True))
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from PIL import Image as PillowImage
 
 from catalog.models import Artist, Category, Character, Image
+from catalog.services import image_categories_set, image_insert
 
 _counter = itertools.count(1)
 
@@ -77,8 +78,9 @@ def make_image(
     }
     image = Image(width=width, height=height, **{**defaults, **fields})
     image.file.save(f"{image.id}.png", ContentFile(data), save=False)
-    image.save()
-    image.categories.set(list(categories))
+    # Through the services that number images and category links (image_random draws them).
+    image_insert(image=image)
+    image_categories_set(image=image, categories=categories)
     image.characters.set(list(characters))
     return image
 

@@ -253,3 +253,57 @@ def test_the_api_answers_any_search_with_200_or_400(client, query: str) -> None:
     response = client.get("/api/v1/character", {"search": query})
     assert response.status_code in (200, 400), (query, response.content)
     assert response.json()["success"] is (response.status_code == 200)
+
+
+# --- the order of searched pages (catalog.selectors._page) -------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["artist", "character", "category"])
+def test_searched_pages_are_by_name_then_id_with_exact_offsets(kind: str) -> None:
+    from catalog.tests.factories import make_artist, make_category
+
+    make = {"artist": make_artist, "character": make_character, "category": make_category}[kind]
+    find = getattr(selectors, f"{kind}_search")
+    # Categories have unique names; artists and characters may share one (then id decides).
+    names = ["Kaguya B", "Kaguya D", "Kaguya C", "Kaguya B", "Megumin", "Kaguya A"]
+    if kind == "category":
+        names = list(dict.fromkeys(names))
+    made = [make(name=name) for name in names]
+    expected = sorted(
+        ((row.name, row.id) for row in made if "aguya" in row.name.lower()),
+        key=lambda pair: (pair[0], str(pair[1])),
+    )
+    for offset in range(len(expected) + 1):
+        page = find(search="%aguya%", limit=2, offset=offset)
+        assert [(row["name"], row["id"]) for row in page] == expected[offset : offset + 2]
+
+
+@pytest.mark.django_db
+def test_search_order_cannot_be_served_by_the_name_btree() -> None:
+    """Seen at 1M images: ordered by plain `name`, PostgreSQL walked the btree on name in order
+    and tested the pattern on every row instead of using the trigram index (bench/README.md).
+    Even with sorting disabled, the searched page sorts; a plain listing walks the btree."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    for n in range(30):
+        make_character(name=f"Kaguya {n}")
+
+    def plan(**kwargs: object) -> str:
+        with CaptureQueriesContext(connection) as queries:
+            selectors.character_search(limit=10, **kwargs)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
+            lines = [row[0] for row in cursor.fetchall()]
+            cursor.execute("RESET enable_sort")
+            cursor.execute("RESET enable_seqscan")
+        return "\n".join(lines)
+
+    searched = plan(search="%aguya%")
+    assert "Sort" in searched and "catalog_character_name_" not in searched.split("Sort")[0]
+    assert "catalog_character_name_" in plan()  # the control: the btree does serve `name`

@@ -8,16 +8,18 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.apps import apps
 from django.db import connection
+from django.db.models import F
 from django.test import Client, override_settings
 
 from accounts.models import User
 from accounts.services import token_revoke
 from catalog import services
-from catalog.models import Category, Image
+from catalog.models import Category, CategorySlot, Image
 from catalog.tests.api.conftest import _issue, assert_error, assert_success, bearer
 from catalog.tests.factories import make_artist, make_category, make_image
-from nekosite.lib import readcache
+from nekosite.lib import readcache, versiontriggers
 from nekosite.models import DataVersion
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +186,22 @@ def test_the_cache_keeps_at_most_read_cache_entries() -> None:
     assert cache.get(99) == "99"
     assert cache.get(0) is None
     assert len(cache.get_many(range(100))) <= 16
+
+
+def test_every_watched_table_has_its_version_trigger() -> None:
+    """A migration that rebuilds a table on SQLite drops its triggers: the last nekosite
+    migration must come after it (nekosite/lib/versiontriggers.py)."""
+    expected = {
+        name
+        for _, table in versiontriggers.watched_tables(apps)
+        for name in versiontriggers.trigger_names(table, connection.vendor)
+    }
+    assert len(expected) >= 10
+    assert versiontriggers.installed(connection) == expected
+
+
+def test_category_slot_writes_bump_the_catalog_version() -> None:
+    image = make_image(categories=[make_category(name="maid")])
+    before = version("catalog")
+    CategorySlot.objects.filter(image=image).update(slot=F("slot"))
+    assert version("catalog") > before

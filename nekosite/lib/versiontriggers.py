@@ -1,0 +1,126 @@
+"""The database triggers behind nekosite.models.DataVersion (used by nekosite's migrations).
+
+Every write to a watched table bumps its family's counter in `nekosite_dataversion`, so the
+read caches of every worker (nekosite/lib/readcache.py) learn of it, whoever wrote.
+
+PostgreSQL: one statement-level trigger per table (a bulk INSERT of a million rows bumps once).
+SQLite: row-level triggers (SQLite has no statement-level ones). Both upsert the counter row, so
+they keep working after a test framework empties the table.
+
+SQLite drops a table's triggers when a migration rebuilds the table (ALTER of a column), so a
+migration that does so must be followed by one that calls `install` again: it is idempotent.
+`tests` check that every watched table has its trigger (nekosite/tests/test_readcache.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+# Family -> (app label, model name or "Model.m2m_field") of every table whose rows workers may
+# keep in memory.
+WATCHED: dict[str, list[tuple[str, str]]] = {
+    "catalog": [
+        ("catalog", "Artist"),
+        ("catalog", "Category"),
+        ("catalog", "Character"),
+        ("catalog", "Image"),
+        ("catalog", "Image.categories"),
+        ("catalog", "Image.characters"),
+        ("catalog", "CategorySlot"),
+    ],
+    "tokens": [
+        ("accounts", "Token"),
+        ("accounts", "User"),
+        ("accounts", "ApiApplication"),
+    ],
+}
+
+_PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION nekosite_bump_data_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO nekosite_dataversion (name, version) VALUES (TG_ARGV[0], 1)
+    ON CONFLICT (name) DO UPDATE SET version = nekosite_dataversion.version + 1;
+    RETURN NULL;
+END
+$$
+"""
+_SQLITE_EVENTS = ("insert", "update", "delete")
+
+
+def watched_tables(apps: Any) -> Iterator[tuple[str, str]]:
+    """(family, table) for every watched table that exists in `apps` (a migration's state or
+    django.apps.apps)."""
+    for family, specs in WATCHED.items():
+        for app_label, name in specs:
+            model_name, _, field = name.partition(".")
+            try:
+                model = apps.get_model(app_label, model_name)
+            except LookupError:
+                continue  # not created yet at this point of the migration history
+            if field:
+                model = model._meta.get_field(field).remote_field.through
+            yield family, model._meta.db_table
+
+
+def trigger_names(table: str, vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [f"nekosite_version_{table}"]
+    return [f"nekosite_version_{table}_{event}" for event in _SQLITE_EVENTS]
+
+
+def install(apps: Any, schema_editor: Any) -> None:
+    """(Re)create the trigger of every watched table (a RunPython operation)."""
+    vendor = schema_editor.connection.vendor
+    if vendor not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"nekosite supports PostgreSQL and SQLite, not {vendor}")
+    if vendor == "postgresql":
+        schema_editor.execute(_PG_FUNCTION)
+    for family, table in watched_tables(apps):
+        _drop(schema_editor, table, vendor)
+        if vendor == "postgresql":
+            schema_editor.execute(
+                f"CREATE TRIGGER nekosite_version_{table} "
+                f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION nekosite_bump_data_version('{family}')"
+            )
+        else:
+            for event in _SQLITE_EVENTS:
+                # Table and family names come from WATCHED and the models, never from input.
+                schema_editor.execute(
+                    f"CREATE TRIGGER nekosite_version_{table}_{event} "  # noqa: S608
+                    f"AFTER {event.upper()} ON {table} BEGIN "
+                    f"INSERT INTO nekosite_dataversion (name, version) VALUES ('{family}', 1) "
+                    "ON CONFLICT (name) DO UPDATE SET version = version + 1; END"
+                )
+
+
+def uninstall(apps: Any, schema_editor: Any) -> None:
+    vendor = schema_editor.connection.vendor
+    for _, table in watched_tables(apps):
+        _drop(schema_editor, table, vendor)
+
+
+def _drop(schema_editor: Any, table: str, vendor: str) -> None:
+    for name in trigger_names(table, vendor):
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        else:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def installed(connection: Any) -> set[str]:
+    """The names of nekosite's version triggers present in the database."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+                "AND tgname LIKE 'nekosite_version_%%'"
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'nekosite_version_%'"
+            )
+        return {name for (name,) in cursor.fetchall()}
