@@ -23,6 +23,7 @@ through (logged) instead of refusing everybody.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -145,6 +146,7 @@ def rate_for(scope: str, client: ApiClient) -> str:
     return settings.RATELIMIT_TOKEN_RATE
 
 
+@functools.lru_cache(maxsize=64)  # a handful of distinct rates, parsed on every request
 def parse_rate(rate: str) -> tuple[int, int]:
     """'5/s' -> (5, 1), '10/m' -> (10, 60), '3/10s' -> (3, 10)."""
     match = _RATE_RE.match(rate)
