@@ -5,6 +5,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        from accounts import checks  # noqa: F401  (registers the system checks)
         from accounts.models import ApiApplication, Token, User
         from nekosite.lib import readcache
 

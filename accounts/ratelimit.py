@@ -1,9 +1,12 @@
-"""API rate limits (seeds 000, 001, 003) on django-ratelimit's shared counters.
+"""API rate limits (seeds 000, 001, 003) on counters shared by every process.
 
 - Scopes (seed 003): `generic_get` (GET/HEAD/OPTIONS), `generic_update` (POST/PATCH/PUT/DELETE),
   `auth` (file-host endpoints that take a password) and `upload`.
 - Key: the token ("token:<id>") when a valid one is sent, else the client IP ("ip:<address>").
-  Raw tokens never reach a cache key; django-ratelimit hashes the key again.
+  Raw tokens never reach a cache key: keys hold a SHA-256 of the client key.
+- Windows are fixed and aligned to the wall clock (a 1/s window resets on the second; longer
+  ones at a per-client offset, as django-ratelimit did), so every process sharing the cache
+  agrees on when a window resets and on its counter's key.
 - Seed 000: "Requests over the limit will be stored and placed in the lower priority queue":
   a request over the limit whose window resets within RATELIMIT_MAX_DELAY_MS waits for the
   reset and is counted in the next window; sustained excess gets 429.
@@ -11,27 +14,32 @@
   hour." Each 429 is a violation; RATELIMIT_BLOCK_AFTER of them within RATELIMIT_BLOCK_SECONDS
   write a RateLimitBlock row and a cached block that staff can lift in the admin.
 
-django-ratelimit's windows are aligned to the wall clock, so every process sharing the cache
-(Redis when REDIS_URL is set) agrees on when a window resets.
+With Redis (REDIS_URL: nekosite.lib.cache.ResilientRedisCache) one Lua script does the block
+check, the count and the violation count in a single round trip per request. Any other cache
+(LocMemCache without REDIS_URL: `make run`, the SQLite test suite) gets the same answers through
+the Django cache API, in a few calls. Either way a cache that cannot be reached lets requests
+through (logged) instead of refusing everybody.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
 import re
 import time
+import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, JsonResponse
-from django_ratelimit.core import get_usage
 
 from accounts import services
 from accounts.authentication import api_token, filehost_token
 from accounts.models import Token
+from nekosite.lib.cache import ResilientRedisCache
 from nekosite.lib.clientip import client_ip
 from nekosite.lib.errors import error_response
 
@@ -138,6 +146,7 @@ def rate_for(scope: str, client: ApiClient) -> str:
     return settings.RATELIMIT_TOKEN_RATE
 
 
+@functools.lru_cache(maxsize=64)  # a handful of distinct rates, parsed on every request
 def parse_rate(rate: str) -> tuple[int, int]:
     """'5/s' -> (5, 1), '10/m' -> (10, 60), '3/10s' -> (3, 10)."""
     match = _RATE_RE.match(rate)
@@ -155,50 +164,144 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _count(request: HttpRequest, scope: str, client: ApiClient, rate: str) -> dict | None:
-    """One hit on the shared counter of (scope, client) in the current wall-clock window."""
-    return get_usage(
-        request,
-        group=f"api:{scope}",
-        key=lambda _group, _request: _hashed(client.key),
-        rate=rate,
-        increment=True,
+def _window(hashed: str, period: int, now: float) -> tuple[int, int]:
+    """(id, reset in UNIX ms) of the window that holds `now`, the same in every process.
+
+    The id is the window's last second. Windows longer than a second are offset per client
+    (crc32 of the hashed key, as django-ratelimit did) so that they do not all reset at once.
+    """
+    second = int(now)
+    last = second
+    if period > 1:
+        last = second - second % period + zlib.crc32(hashed.encode()) % period
+        if last < second:
+            last += period
+    return last, (last + 1) * 1000
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What one counted request learnt from the shared cache."""
+
+    count: int = 0
+    violations: int = 0  # the client's 429s in the block period, 0 when this is not one
+    blocked_until_ms: int = 0  # the client is blocked until then; nothing was counted
+
+
+# KEYS: block, counter, violations. ARGV: now (ms), counter TTL (s), limit, 1 when a count over
+# the limit is a violation (0 when the caller may wait for the reset instead), block period (s),
+# violations that make a block. Replies {-1, blocked until (ms)} or {count, violations}.
+# The block is an integer (ms) written by services.ratelimit_block_create through the cache.
+HIT_SCRIPT = """
+local blocked = tonumber(redis.call('GET', KEYS[1]) or '')
+if blocked and blocked > tonumber(ARGV[1]) then
+  return {-1, blocked}
+end
+local count = redis.call('INCR', KEYS[2])
+if count == 1 then
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+end
+local violations = 0
+if count > tonumber(ARGV[3]) and ARGV[4] == '1' then
+  violations = redis.call('INCR', KEYS[3])
+  if violations == 1 then
+    redis.call('EXPIRE', KEYS[3], ARGV[5])
+  end
+  if violations >= tonumber(ARGV[6]) then
+    redis.call('DEL', KEYS[3])
+  end
+end
+return {count, violations}
+"""
+
+# Counters outlive their window a little, as django-ratelimit's did, then expire.
+EXPIRATION_FUDGE = 5
+
+
+def _hit(
+    client: ApiClient,
+    hashed: str,
+    scope: str,
+    limit: int,
+    period: int,
+    window_id: int,
+    *,
+    violation: bool,
+) -> Hit | None:
+    """Check the client's block, count one request; None when the cache cannot be reached.
+
+    `violation`: a count over the limit is a 429 (not a request that will wait for the reset),
+    so it counts towards a block.
+    """
+    block_key = services.ratelimit_block_cache_key(client.key)
+    # The rate is in the key so that a changed rate (a token override) starts a fresh counter.
+    counter_key = f"rl:{scope}:{limit}/{period}s:{hashed}:{window_id}"
+    violations_key = f"rl:viol:{hashed}"
+    now_ms = _now_ms()
+    backend = caches["default"]
+    if isinstance(backend, ResilientRedisCache):
+        reply = backend.script(HIT_SCRIPT)(
+            [block_key, counter_key, violations_key],
+            [
+                now_ms,
+                period + EXPIRATION_FUDGE,
+                limit,
+                int(violation),
+                settings.RATELIMIT_BLOCK_SECONDS,
+                settings.RATELIMIT_BLOCK_AFTER,
+            ],
+        )
+        if reply is None:
+            return None
+        first, second = int(reply[0]), int(reply[1])
+        if first < 0:
+            return Hit(blocked_until_ms=second)
+        return Hit(count=first, violations=second)
+
+    # Any other cache: the same steps through the Django cache API.
+    blocked = backend.get(block_key)
+    if blocked is not None and blocked > now_ms:
+        return Hit(blocked_until_ms=int(blocked))
+    if backend.add(counter_key, 1, timeout=period + EXPIRATION_FUDGE):
+        count = 1
+    else:
+        try:
+            count = backend.incr(counter_key)
+        except ValueError:  # expired between add and incr
+            backend.set(counter_key, 1, timeout=period + EXPIRATION_FUDGE)
+            count = 1
+    violations = 0
+    if count > limit and violation:
+        seconds = settings.RATELIMIT_BLOCK_SECONDS
+        backend.add(violations_key, 0, timeout=seconds)
+        try:
+            violations = backend.incr(violations_key)
+        except ValueError:  # expired between add and incr
+            backend.set(violations_key, 1, timeout=seconds)
+            violations = 1
+        if violations >= settings.RATELIMIT_BLOCK_AFTER:
+            backend.delete(violations_key)
+    return Hit(count=count, violations=violations)
+
+
+def _block(client: ApiClient, violations: int) -> int:
+    """Write the block (row and cache); its end in UNIX ms."""
+    block = services.ratelimit_block_create(
+        key=client.key, violations=violations, seconds=settings.RATELIMIT_BLOCK_SECONDS
     )
-
-
-def _reset_ms(usage: dict) -> int:
-    # django-ratelimit's window value is the last second of the window (for 1-second windows,
-    # the current second), and time_left counts whole seconds up to it: the next window
-    # starts one second after. time_left is -1 when the clock ticked inside get_usage: the
-    # window the request was counted in has just ended.
-    return (int(time.time()) + usage["time_left"] + 1) * 1000
-
-
-def blocked_until(client: ApiClient) -> float | None:
-    """UNIX time the client's block ends, or None. Read from the cache on every request."""
-    until = cache.get(services.ratelimit_block_cache_key(client.key))
-    if until is None or until <= time.time():
-        return None
-    return float(until)
-
-
-def _record_violation(client: ApiClient) -> float | None:
-    """Count a 429; the RATELIMIT_BLOCK_AFTER-th within the period blocks the client."""
-    key = "rl:viol:" + _hashed(client.key)
-    seconds = settings.RATELIMIT_BLOCK_SECONDS
-    cache.add(key, 0, timeout=seconds)
-    try:
-        violations = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=seconds)
-        violations = 1
-    # Exactly one request (and one process) reaches the threshold value, so one block row.
-    if violations != settings.RATELIMIT_BLOCK_AFTER:
-        return None
-    cache.delete(key)
-    block = services.ratelimit_block_create(key=client.key, violations=violations, seconds=seconds)
     logger.warning("rate limit: %s blocked until %s", client.key, block.blocked_until)
-    return block.blocked_until.timestamp()
+    return int(block.blocked_until.timestamp() * 1000)
+
+
+def _blocked(scope: str, limit: int, until_ms: int) -> Decision:
+    return Decision(
+        allowed=False,
+        scope=scope,
+        limit=limit,
+        remaining=0,
+        reset_ms=until_ms,
+        retry_after_ms=until_ms - _now_ms(),
+    )
 
 
 def check(request: HttpRequest) -> Decision | None:
@@ -207,49 +310,38 @@ def check(request: HttpRequest) -> Decision | None:
         return None
     scope = scope_for(request)
     client = identify(request)
-    rate = rate_for(scope, client)
-    limit, _ = parse_rate(rate)
+    limit, period = parse_rate(rate_for(scope, client))
+    hashed = _hashed(client.key)
     try:
-        until = blocked_until(client)
-        if until is not None:
+        now = time.time()
+        window_id, reset_ms = _window(hashed, period, now)
+        # Seed 000: a short burst waits for the next window instead of failing, so a request
+        # over the limit that may wait is not a violation.
+        may_wait = reset_ms - int(now * 1000) <= settings.RATELIMIT_MAX_DELAY_MS
+        hit = _hit(client, hashed, scope, limit, period, window_id, violation=not may_wait)
+        delayed_ms = 0
+        if hit is not None and not hit.blocked_until_ms and hit.count > limit and may_wait:
+            delayed_ms = max(0, reset_ms - _now_ms()) + 1
+            time.sleep(delayed_ms / 1000)
+            window_id, reset_ms = _window(hashed, period, time.time())
+            hit = _hit(client, hashed, scope, limit, period, window_id, violation=True)
+        if hit is None:
+            # Serving beats refusing everybody.
+            logger.warning("rate limit: counter unavailable, request let through")
+            return None
+        if hit.blocked_until_ms:
+            return _blocked(scope, limit, hit.blocked_until_ms)
+        if hit.count > limit:
+            # Exactly one request (in one process) reaches the threshold: one block row.
+            if hit.violations >= settings.RATELIMIT_BLOCK_AFTER:
+                return _blocked(scope, limit, _block(client, hit.violations))
             return Decision(
                 allowed=False,
                 scope=scope,
                 limit=limit,
                 remaining=0,
-                reset_ms=int(until * 1000),
-                retry_after_ms=int(until * 1000) - _now_ms(),
-            )
-        usage = _count(request, scope, client, rate)
-        if usage is None or usage["count"] == 0:
-            # No counter (an increment never yields 0, so the cache is unreachable):
-            # serving beats refusing everybody.
-            logger.warning("rate limit: counter unavailable, request let through")
-            return None
-        delayed_ms = 0
-        if usage["should_limit"]:
-            wait_ms = max(0, _reset_ms(usage) - _now_ms())
-            if wait_ms <= settings.RATELIMIT_MAX_DELAY_MS:
-                # Seed 000: a short burst waits for the next window instead of failing.
-                time.sleep((wait_ms + 1) / 1000)
-                delayed_ms = wait_ms + 1
-                again = _count(request, scope, client, rate)
-                if again is not None and again["count"]:
-                    usage = again
-        reset_ms = _reset_ms(usage)
-        if usage["should_limit"]:
-            retry_after_ms = reset_ms - _now_ms()
-            until = _record_violation(client)
-            if until is not None:
-                reset_ms = int(until * 1000)
-                retry_after_ms = reset_ms - _now_ms()
-            return Decision(
-                allowed=False,
-                scope=scope,
-                limit=usage["limit"],
-                remaining=0,
                 reset_ms=reset_ms,
-                retry_after_ms=retry_after_ms,
+                retry_after_ms=reset_ms - _now_ms(),
             )
     except Exception:
         logger.warning("rate limit: cache error, request let through", exc_info=True)
@@ -257,8 +349,8 @@ def check(request: HttpRequest) -> Decision | None:
     return Decision(
         allowed=True,
         scope=scope,
-        limit=usage["limit"],
-        remaining=max(0, usage["limit"] - usage["count"]),
+        limit=limit,
+        remaining=max(0, limit - hit.count),
         reset_ms=reset_ms,
         delayed_ms=delayed_ms,
     )

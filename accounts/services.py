@@ -256,8 +256,10 @@ def ratelimit_block_create(*, key: str, violations: int, seconds: int) -> RateLi
     block = RateLimitBlock.objects.create(
         key=key[:200], violations=violations, blocked_until=blocked_until
     )
-    # The hot path reads the cache, never the table (one lookup per API request).
-    cache.set(ratelimit_block_cache_key(key), blocked_until.timestamp(), timeout=seconds)
+    # The hot path reads the cache, never the table. An integer (UNIX ms), which Django's
+    # RedisCache stores as is, so the rate limiter's Lua script can compare it.
+    until_ms = int(blocked_until.timestamp() * 1000)
+    cache.set(ratelimit_block_cache_key(key), until_ms, timeout=seconds)
     return block
 
 

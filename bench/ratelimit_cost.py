@@ -45,7 +45,10 @@ def run() -> dict[str, Any]:
     fill_pg(DB, 0, 1000)
     token = api_token(base_env, ["image:list"])
     auth = {"Authorization": f"Bearer {token}"}
+    # The cheapest endpoints first: the limiter's fixed cost is the largest share there.
     endpoints = [
+        ("API root (anonymous)", "/api/v1", {}),
+        ("category search=%ai% (anonymous)", "/api/v1/category?search=%25ai%25", {}),
         ("image detail (anonymous)", f"/api/v1/image/{image_id(7)}", {}),
         ("image list limit=25 (token)", "/api/v1/image?limit=25", auth),
     ]

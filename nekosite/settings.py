@@ -96,7 +96,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_ratelimit",
     "nekosite",
     "accounts",
     "catalog",
@@ -195,13 +194,6 @@ else:
 # most every READ_CACHE_MS whether another process changed them (0 turns the copies off).
 READ_CACHE_MS = env_int("READ_CACHE_MS", 1000) or 0
 READ_CACHE_ENTRIES = env_int("READ_CACHE_ENTRIES", 5000) or 0
-
-# django-ratelimit wants a shared cache. W001 is only about Django's own RedisCache, which is
-# shared; E003 fires for LocMemCache, which we accept deliberately for the embedded
-# single-process default (make dev) and the test suite. Production sets REDIS_URL.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
-if not REDIS_URL and not PRODUCTION:
-    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 # --- Passwords and sessions ---------------------------------------------------------------------
 PASSWORD_HASHERS = [

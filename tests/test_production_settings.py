@@ -47,6 +47,16 @@ def test_production_refuses_to_start_without_required_setting(missing: str) -> N
     assert f"{missing} is required when PRODUCTION is on." in result.stderr
 
 
+def test_production_rate_limits_without_redis_fail_the_system_check() -> None:
+    """Counters in each process's memory would multiply every limit by the number of workers."""
+    result = _manage("check", **{**PRODUCTION_ENV, "REDIS_URL": "", "RATELIMIT_ENABLE": "true"})
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stderr
+    assert "Rate limits need a shared cache in production." in result.stderr
+    off = _manage("check", **{**PRODUCTION_ENV, "REDIS_URL": "", "RATELIMIT_ENABLE": "false"})
+    assert off.returncode == 0, off.stderr
+
+
 def test_production_check_deploy_reports_nothing() -> None:
     result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr

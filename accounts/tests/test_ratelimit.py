@@ -1,7 +1,11 @@
 """Rate limits and API conventions on every /api/ path (seeds 000, 001, 003).
 
-Windows are aligned to the wall clock (django-ratelimit), so tests that need "the same window"
-use long periods (per hour) or wait for a known point inside the current second.
+Windows are aligned to the wall clock, so tests that need "the same window" use long periods
+(per hour) or wait for a known point inside the current second.
+
+Every rate-limit test runs on the configured cache: LocMemCache without REDIS_URL (counted
+through the Django cache API), Redis with it (counted by one Lua script). Without REDIS_URL
+they run a second time on a private redis-server, so both paths run in every test run.
 """
 
 from __future__ import annotations
@@ -10,22 +14,56 @@ import json
 import math
 import socket
 import time
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings as django_settings
+from django.core.cache import cache, caches
 from django.test import Client
+from redis import Redis
 
 from accounts import services
 from accounts.models import RateLimitBlock, Token, User
+from tests.servers import redis_server
 
 pytestmark = pytest.mark.django_db
 
 UA = "nekosite-tests/1.0 (tests@example.org)"
 
 
+COUNTERS = ["configured"] if django_settings.REDIS_URL else ["configured", "redis"]
+
+
+@pytest.fixture(scope="session")
+def private_redis() -> Iterator[str]:
+    with redis_server() as url:
+        if url is None:
+            pytest.skip("redis-server is not installed")
+        yield url
+
+
+@pytest.fixture(params=COUNTERS)
+def counters(request: pytest.FixtureRequest, settings: Any) -> str:
+    """Where the counters live: "configured" (settings.CACHES) or "redis" (REDIS_URL's Redis,
+    else a private redis-server)."""
+    if request.param == "redis" and not settings.REDIS_URL:
+        url = request.getfixturevalue("private_redis")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "nekosite.lib.cache.ResilientRedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "nekosite",
+                "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            }
+        }
+        caches["default"].clear()
+    return request.param
+
+
 @pytest.fixture
-def api(settings: Any) -> Client:
+def api(settings: Any, counters: str) -> Client:
     """Rate limits on, as in production, with rates that cannot roll over during a test."""
     settings.ROOT_URLCONF = "accounts.tests.urls_api"
     settings.RATELIMIT_ENABLE = True
@@ -435,14 +473,68 @@ def test_non_json_bodies_and_the_file_host_api_are_left_alone(roomy_api: Client)
     assert response.status_code == 200
 
 
-def test_api_is_served_when_the_shared_cache_is_down(api: Client, settings: Any) -> None:
+# --- Cost (issue #9) ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("counters", ["redis"], indirect=True)
+def test_redis_counts_each_request_in_one_round_trip(
+    api: Client, counters: str, settings: Any, owner: User
+) -> None:
+    """The block check, the count and a 429's violation: one command to Redis per request."""
+    settings.RATELIMIT_ANON_RATE = "3/h"
+    settings.RATELIMIT_BLOCK_AFTER = 3
+    _, value = _api_token(owner)
+    redis = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    kwargs = redis.connection_pool.connection_kwargs
+    db = kwargs.get("db", 0)
+    # Warm up: the site's connection is open and Redis knows the script (NOSCRIPT, SCRIPT LOAD
+    # happen once per Redis server).
+    assert api.get("/api/test-ping").status_code == 200
+    marker = f"end-of-test-{uuid.uuid4()}"
+    watcher = Redis(host=kwargs["host"], port=kwargs["port"])  # its own connection
+    with watcher.monitor() as monitor:
+        statuses = [api.get("/api/test-ping").status_code for _ in range(3)]
+        statuses.append(api.post("/api/test-ping").status_code)
+        token = api.get("/api/v1/test-ping", HTTP_AUTHORIZATION=f"Bearer {value}")
+        statuses.append(token.status_code)
+        redis.echo(marker)
+        commands = []
+        while marker not in (entry := monitor.next_command())["command"]:
+            # Commands a script runs are reported too, as from "lua": not round trips.
+            if entry["db"] == db and entry["client_type"] != "lua":
+                commands.append(entry["command"].split()[0].upper())
+    assert statuses == [200, 200, 429, 200, 200]
+    assert commands == ["EVALSHA"] * 5
+
+
+@pytest.mark.parametrize("counters", ["redis"], indirect=True)
+def test_redis_forgetting_the_script_changes_nothing(api: Client, counters: str) -> None:
+    """After a Redis restart (or SCRIPT FLUSH) the script is loaded again on the next call."""
+    assert api.get("/api/test-ping")["X-RateLimit-Remaining"] == "1"
+    cache._cache.get_client(write=True).script_flush()  # type: ignore[attr-defined]
+    assert api.get("/api/test-ping")["X-RateLimit-Remaining"] == "0"
+    assert api.get("/api/test-ping").status_code == 429
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        # The Lua script, guarded like every cache call (nekosite.lib.cache)...
+        "nekosite.lib.cache.ResilientRedisCache",
+        # ...and the Django cache API path on a cache that raises.
+        "django.core.cache.backends.redis.RedisCache",
+    ],
+)
+def test_api_is_served_when_the_shared_cache_is_down(
+    api: Client, settings: Any, backend: str
+) -> None:
     """An unreachable Redis must not turn every API request into a 500 (fail open, logged)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens here once the socket is closed
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": backend,
             "LOCATION": f"redis://127.0.0.1:{port}/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
