@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
+from accounts import ratelimit
 from nekosite.lib import readcache
 from tests.servers import moto_server
 
@@ -19,6 +20,7 @@ def _clear_cache() -> None:
     the shared cache nor this process's read caches (rows of a rolled-back test)."""
     cache.clear()
     readcache.clear_all()
+    ratelimit.leases.clear()
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,17 @@ check, the count and the violation count in a single round trip per request. Any
 (LocMemCache without REDIS_URL: `make run`, the SQLite test suite) gets the same answers through
 the Django cache API, in a few calls. Either way a cache that cannot be reached lets requests
 through (logged) instead of refusing everybody.
+
+Leased quota (Redis only, high limits only): for a limit of at least 2 * RATELIMIT_LEASE_PARTS
+requests per window, the script hands the process a slice of limit / RATELIMIT_LEASE_PARTS
+counts at once, and the process spends the rest of the slice without asking Redis again. A slice
+is only granted while the whole of it fits under the limit (the last counts of a window go one
+by one), so no client ever gets more than its limit; a slice a process does not use before the
+window ends is lost, so a client spread over P processes may be refused up to P slices early.
+While a process spends a slice it does not see a block written meanwhile by another process
+(blocks come from 429s, which only happen once the counter is past the limit) until the window
+ends, and X-RateLimit-Remaining counts the whole slice as used. The default limits (1/s, 5/s,
+10/m, 2/s) are far below the threshold: every request is counted exactly.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ import hashlib
 import logging
 import math
 import re
+import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -186,19 +198,26 @@ class Hit:
     count: int = 0
     violations: int = 0  # the client's 429s in the block period, 0 when this is not one
     blocked_until_ms: int = 0  # the client is blocked until then; nothing was counted
+    taken: int = 1  # counts taken: this request plus a leased slice for the next ones
 
 
 # KEYS: block, counter, violations. ARGV: now (ms), counter TTL (s), limit, 1 when a count over
 # the limit is a violation (0 when the caller may wait for the reset instead), block period (s),
-# violations that make a block. Replies {-1, blocked until (ms)} or {count, violations}.
-# The block is an integer (ms) written by services.ratelimit_block_create through the cache.
+# violations that make a block, counts wanted (1, or a leased slice). Replies
+# {-1, blocked until (ms)} or {count, violations, counts taken}. A slice is taken only when all
+# of it fits under the limit; otherwise one count. The block is an integer (ms) written by
+# services.ratelimit_block_create through the cache.
 HIT_SCRIPT = """
 local blocked = tonumber(redis.call('GET', KEYS[1]) or '')
 if blocked and blocked > tonumber(ARGV[1]) then
   return {-1, blocked}
 end
-local count = redis.call('INCR', KEYS[2])
-if count == 1 then
+local take = tonumber(ARGV[7])
+if take > 1 and tonumber(redis.call('GET', KEYS[2]) or '0') + take > tonumber(ARGV[3]) then
+  take = 1
+end
+local count = redis.call('INCRBY', KEYS[2], take)
+if count == take then
   redis.call('EXPIRE', KEYS[2], ARGV[2])
 end
 local violations = 0
@@ -211,11 +230,58 @@ if count > tonumber(ARGV[3]) and ARGV[4] == '1' then
     redis.call('DEL', KEYS[3])
   end
 end
-return {count, violations}
+return {count, violations, take}
 """
 
 # Counters outlive their window a little, as django-ratelimit's did, then expire.
 EXPIRATION_FUDGE = 5
+
+
+def _counter_key(scope: str, limit: int, period: int, hashed: str, window_id: int) -> str:
+    # The rate is in the key so that a changed rate (a token override) starts a fresh counter.
+    return f"rl:{scope}:{limit}/{period}s:{hashed}:{window_id}"
+
+
+def lease_size(limit: int) -> int:
+    """Counts a process takes at once for a client with this limit per window (1: exact)."""
+    parts = settings.RATELIMIT_LEASE_PARTS
+    if parts <= 0 or not isinstance(caches["default"], ResilientRedisCache):
+        return 1
+    return max(1, limit // parts)
+
+
+class _Leases:
+    """Counts this process took from Redis ahead of time, per counter key (one per client and
+    window): [counts left, the counter's value when taken, the window's reset in UNIX ms]."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._leases: dict[str, list[int]] = {}
+
+    def spend(self, key: str) -> int | None:
+        """Use one leased count: the counter's value at lease time, or None when none is left."""
+        with self._lock:
+            lease = self._leases.get(key)
+            if lease is None or lease[0] <= 0:
+                return None
+            lease[0] -= 1
+            return lease[1]
+
+    def keep(self, key: str, counts: int, count: int, reset_ms: int) -> None:
+        with self._lock:
+            if len(self._leases) >= self.MAX_KEYS:
+                now_ms = _now_ms()
+                self._leases = {k: v for k, v in self._leases.items() if v[2] > now_ms}
+            self._leases[key] = [counts, count, reset_ms]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._leases.clear()
+
+
+leases = _Leases()
 
 
 def _hit(
@@ -227,6 +293,7 @@ def _hit(
     window_id: int,
     *,
     violation: bool,
+    lease: int = 1,
 ) -> Hit | None:
     """Check the client's block, count one request; None when the cache cannot be reached.
 
@@ -234,8 +301,7 @@ def _hit(
     so it counts towards a block.
     """
     block_key = services.ratelimit_block_cache_key(client.key)
-    # The rate is in the key so that a changed rate (a token override) starts a fresh counter.
-    counter_key = f"rl:{scope}:{limit}/{period}s:{hashed}:{window_id}"
+    counter_key = _counter_key(scope, limit, period, hashed, window_id)
     violations_key = f"rl:viol:{hashed}"
     now_ms = _now_ms()
     backend = caches["default"]
@@ -249,6 +315,7 @@ def _hit(
                 int(violation),
                 settings.RATELIMIT_BLOCK_SECONDS,
                 settings.RATELIMIT_BLOCK_AFTER,
+                lease,
             ],
         )
         if reply is None:
@@ -256,7 +323,7 @@ def _hit(
         first, second = int(reply[0]), int(reply[1])
         if first < 0:
             return Hit(blocked_until_ms=second)
-        return Hit(count=first, violations=second)
+        return Hit(count=first, violations=second, taken=int(reply[2]))
 
     # Any other cache: the same steps through the Django cache API.
     blocked = backend.get(block_key)
@@ -318,7 +385,23 @@ def check(request: HttpRequest) -> Decision | None:
         # Seed 000: a short burst waits for the next window instead of failing, so a request
         # over the limit that may wait is not a violation.
         may_wait = reset_ms - int(now * 1000) <= settings.RATELIMIT_MAX_DELAY_MS
-        hit = _hit(client, hashed, scope, limit, period, window_id, violation=not may_wait)
+        lease = lease_size(limit)
+        counter_key = _counter_key(scope, limit, period, hashed, window_id)
+        if lease > 1:
+            leased_count = leases.spend(counter_key)
+            if leased_count is not None:
+                return Decision(
+                    allowed=True,
+                    scope=scope,
+                    limit=limit,
+                    remaining=max(0, limit - leased_count),
+                    reset_ms=reset_ms,
+                )
+        hit = _hit(
+            client, hashed, scope, limit, period, window_id, violation=not may_wait, lease=lease
+        )
+        if hit is not None and hit.taken > 1 and hit.count <= limit:
+            leases.keep(counter_key, hit.taken - 1, hit.count, reset_ms)
         delayed_ms = 0
         if hit is not None and not hit.blocked_until_ms and hit.count > limit and may_wait:
             delayed_ms = max(0, reset_ms - _now_ms()) + 1

@@ -337,6 +337,9 @@ RATELIMIT_UPLOAD_RATE = env_str("RATELIMIT_UPLOAD_RATE", "2/s")
 RATELIMIT_MAX_DELAY_MS = env_int("RATELIMIT_MAX_DELAY_MS", 200)
 RATELIMIT_BLOCK_AFTER = env_int("RATELIMIT_BLOCK_AFTER", 10)
 RATELIMIT_BLOCK_SECONDS = env_int("RATELIMIT_BLOCK_SECONDS", 3600)
+# Limits of at least 2 * N per window are counted in Redis in slices of limit / N taken by each
+# process (accounts/ratelimit.py); 0 counts every request in Redis.
+RATELIMIT_LEASE_PARTS = env_int("RATELIMIT_LEASE_PARTS", 100) or 0
 # Seed 003: /api/ requests without a User-Agent get 400 (the test suite turns this off).
 REQUIRE_USER_AGENT = env_bool("REQUIRE_USER_AGENT", True)
 

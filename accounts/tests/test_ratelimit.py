@@ -24,7 +24,7 @@ from django.core.cache import cache, caches
 from django.test import Client
 from redis import Redis
 
-from accounts import services
+from accounts import ratelimit, services
 from accounts.models import RateLimitBlock, Token, User
 from tests.servers import redis_server
 
@@ -543,3 +543,65 @@ def test_api_is_served_when_the_shared_cache_is_down(
         response = api.get("/api/test-ping")
         assert response.status_code == 200
         assert "X-RateLimit-Limit" not in response
+
+
+def _evalsha_count(monitor: Any, redis: Any, db: int) -> int:
+    marker = f"end-of-test-{uuid.uuid4()}"
+    redis.echo(marker)
+    count = 0
+    while marker not in (entry := monitor.next_command())["command"]:
+        if entry["db"] == db and entry["client_type"] != "lua":
+            count += entry["command"].upper().startswith("EVALSHA")
+    return count
+
+
+@pytest.mark.parametrize("counters", ["redis"], indirect=True)
+def test_high_limits_are_counted_in_leased_slices(
+    api: Client, counters: str, settings: Any
+) -> None:
+    """1000/h with RATELIMIT_LEASE_PARTS=100: a worker takes 10 counts per round trip."""
+    settings.RATELIMIT_ANON_RATE = "1000/h"
+    settings.RATELIMIT_LEASE_PARTS = 100
+    redis = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    kwargs = redis.connection_pool.connection_kwargs
+    watcher = Redis(host=kwargs["host"], port=kwargs["port"])
+    with watcher.monitor() as monitor:
+        replies = [api.get("/api/test-ping") for _ in range(25)]
+        round_trips = _evalsha_count(monitor, redis, kwargs.get("db", 0))
+    assert {reply.status_code for reply in replies} == {200}
+    assert round_trips == 3  # counts 1-10, 11-20, 21-30
+    # Remaining counts the whole slice as used: never more optimistic than the truth.
+    assert [int(reply["X-RateLimit-Remaining"]) for reply in replies[:11]] == [990] * 10 + [980]
+
+
+@pytest.mark.parametrize("counters", ["redis"], indirect=True)
+def test_leased_slices_never_admit_more_than_the_limit(
+    api: Client, counters: str, settings: Any
+) -> None:
+    """50/h in slices of 10: exactly 50 pass in one process (the last slice is taken only
+    because all of it fits); with slices lost (a process that stops, simulated by forgetting
+    them) fewer pass, never more."""
+    settings.RATELIMIT_ANON_RATE = "50/h"
+    settings.RATELIMIT_LEASE_PARTS = 5
+    settings.RATELIMIT_BLOCK_AFTER = 1000
+    statuses = [api.get("/api/test-ping").status_code for _ in range(60)]
+    assert statuses == [200] * 50 + [429] * 10
+
+    cache.clear()
+    ratelimit.leases.clear()
+    passed = 0
+    for number in range(60):
+        if number % 3 == 0:
+            ratelimit.leases.clear()  # another process: its slice is not ours
+        passed += api.get("/api/test-ping").status_code == 200
+    assert 0 < passed < 50
+
+
+@pytest.mark.parametrize("counters", ["redis"], indirect=True)
+def test_default_limits_are_never_leased(settings: Any, counters: str) -> None:
+    settings.RATELIMIT_LEASE_PARTS = 100
+    for rate in (settings.RATELIMIT_ANON_RATE, settings.RATELIMIT_TOKEN_RATE, "199/s"):
+        assert ratelimit.lease_size(ratelimit.parse_rate(rate)[0]) == 1
+    assert ratelimit.lease_size(200) == 2
+    settings.RATELIMIT_LEASE_PARTS = 0
+    assert ratelimit.lease_size(1_000_000) == 1
