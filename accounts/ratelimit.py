@@ -245,9 +245,13 @@ def _counter_key(scope: str, limit: int, period: int, hashed: str, window_id: in
 def lease_size(limit: int) -> int:
     """Counts a process takes at once for a client with this limit per window (1: exact)."""
     parts = settings.RATELIMIT_LEASE_PARTS
-    if parts <= 0 or not isinstance(caches["default"], ResilientRedisCache):
+    if parts <= 0 or limit < 2 * parts or not _counters_in_redis():
         return 1
-    return max(1, limit // parts)
+    return limit // parts
+
+
+def _counters_in_redis() -> bool:
+    return isinstance(caches["default"], ResilientRedisCache)
 
 
 class _Leases:
