@@ -222,9 +222,14 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
     index look-ups (O(limit / acceptance rate), acceptance being the share of the rarest
     category's images having the others: bounded by selectivity, not by the catalog size).
     After ROUNDS rounds, one last query reads the rarest category's remaining matches and
-    shuffles them, so a rare combination (or none) ends too. The draw yields image ids; their
-    rows come from the read cache (images_by_id). At most ROUNDS + 7 queries (data versions,
-    size, rounds, the last read and its ids, images, categories, characters) whatever the
+    shuffles them, so a rare combination (or none) ends too.
+
+    With several categories and the read cache on, the ids of all images having them all are
+    read once (one query, rarest category's links filtered by the others) and kept until the
+    catalog changes, if there are at most MATCHES_KEPT_MAX; a request is then an exact uniform
+    `random.sample` of them with no look-ups. The draw yields image ids; their
+    rows come from the read cache (images_by_id). At most ROUNDS + 8 queries (data versions,
+    size, matches, rounds, the last read and its ids, images, categories, characters) whatever the
     catalog size or limit; usually one round and nothing else once the rows are cached.
     """
     if category_ids:
@@ -243,6 +248,13 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
                         )
                     )
                 )
+        if len(sizes) > 1 and _cache.enabled():
+            # Several categories: the images having all of them, read once per catalog
+            # version and kept when they are few (the common case); then the draw is an exact
+            # uniform sample in memory, with no look-ups at all.
+            matches = _cached(("category_matches", frozenset(sizes)), lambda: _matches(candidates))
+            if matches is not False:
+                return images_by_id(random.sample(matches, min(limit, len(matches))))
         # With other categories, rejections are expected (images lacking them): draw more.
         first = limit + 2 if len(sizes) == 1 else 4 * limit + 16
         ids = _draw(candidates, "image_id", sizes[rarest] + 1, limit, first=first)
@@ -256,6 +268,18 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
         # Dense slots: few rejections, if any.
         ids = _draw(Image.objects.order_by(), "id", top + 1, limit, first=limit + 2)
     return images_by_id(ids)
+
+
+# At most this many images having all of several requested categories are kept in the read
+# cache (a UUID each, about 100 bytes); with more, draws look slot numbers up instead.
+MATCHES_KEPT_MAX = 50_000
+
+
+def _matches(candidates: QuerySet) -> tuple[uuid.UUID, ...] | bool:
+    """The ids of every candidate (one query), or False when there are more than
+    MATCHES_KEPT_MAX of them."""
+    ids = tuple(candidates.values_list("image_id", flat=True)[: MATCHES_KEPT_MAX + 1])
+    return ids if len(ids) <= MATCHES_KEPT_MAX else False
 
 
 def _sizes(category_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int | None]:
