@@ -43,10 +43,12 @@ WRK_THREADS = 2
 WRK_CONNECTIONS = 32
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "10"))
 WRK_WARMUP_SECONDS = 1
+# Runs per URL, interleaved: three, so that the median is a real middle run, not the mean of two.
+WRK_REPS = 3
 WRK_DESC = (
     f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} --latency; targets and baselines measured "
-    f"interleaved, 2 runs of {max(1, WRK_SECONDS // 2)} s each (after a {WRK_WARMUP_SECONDS} s "
-    "warm-up), median kept"
+    f"interleaved, {WRK_REPS} runs of {max(1, WRK_SECONDS // WRK_REPS)} s each (after a "
+    f"{WRK_WARMUP_SECONDS} s warm-up), median kept"
 )
 USER_AGENT = "bench"
 
@@ -498,7 +500,7 @@ def drain(url: str, timeout: float = 600) -> float:
 def wrk_interleaved(
     runs: dict[str, tuple[str, dict[str, str]]],
     *,
-    reps: int = 2,
+    reps: int = WRK_REPS,
     seconds: int | None = None,
     connections: int = WRK_CONNECTIONS,
     timeout_s: int = 30,
