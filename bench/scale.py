@@ -64,10 +64,20 @@ UNIFORM_IMAGES = 1000
 UNIFORM_DRAWS = 20_000
 
 
-def measure(apps: dict[str, Gunicorn], notes: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+# The random endpoints again on servers with the worker read cache on (nekosite/lib/readcache.py).
+CACHED_ENDPOINTS = [
+    (f"{key}_cached", f"{label} (read cache on)", path)
+    for key, label, path in ENDPOINTS
+    if key.startswith("random")
+]
+
+
+def measure(
+    apps: dict[str, Gunicorn], notes: list[str], endpoints: list[tuple[str, str, str]] = ENDPOINTS
+) -> dict[str, dict[str, dict[str, Any]]]:
     """Every endpoint on every catalog, the catalogs measured in turn (interleaved)."""
     found: dict[str, dict[str, dict[str, Any]]] = {where: {} for where in apps}
-    for key, label, path in ENDPOINTS:
+    for key, label, path in endpoints:
         items = {}
         for where, app in apps.items():
             status, body = get(app.url + path)
@@ -207,8 +217,21 @@ def run() -> dict[str, Any]:
     envs["sqlite"] = sqlite_env
     redis_flush()
     with contextlib.ExitStack() as stack:
-        apps = {where: stack.enter_context(Gunicorn(env)) for where, env in envs.items()}
+        # The targets are about how the database work grows with the catalog, so these servers
+        # run with the worker read cache off: with it on, the whole 10k catalog (or all of its
+        # images having two categories) fits in a worker's memory and the 1M one does not, and
+        # the ratio would measure the cache's size rather than the queries. The random
+        # endpoints are measured with the cache on as well (CACHED_ENDPOINTS, no target).
+        apps = {
+            where: stack.enter_context(Gunicorn({**env, "READ_CACHE_MS": "0"}))
+            for where, env in envs.items()
+        }
         found = measure(apps, notes)
+        for app in apps.values():
+            app.stop()  # memory and cores for the servers below
+        cached = {str(size): stack.enter_context(Gunicorn(envs[str(size)])) for size in SIZES}
+        for where, results in measure(cached, notes, CACHED_ENDPOINTS).items():
+            found[where].update(results)
     for size in SIZES:
         pg_drop(_pg_name(size))
     sqlite_path.unlink(missing_ok=True)
@@ -218,7 +241,7 @@ def run() -> dict[str, Any]:
     uniform = uniformity(notes)
 
     rows: list[list[Any]] = []
-    for key, label, _ in ENDPOINTS:
+    for key, label, _ in ENDPOINTS + CACHED_ENDPOINTS:
         for size in SIZES:
             result = by_size[size].get(key)
             if result is None:
@@ -261,6 +284,13 @@ def run() -> dict[str, Any]:
             )
             + f", {u['seconds']} s"
         )
+    notes.append(
+        "the servers measured for the targets run with READ_CACHE_MS=0 (the worker read cache "
+        "off), so the figures show how the database work grows with the catalog; the rows "
+        "'(read cache on)' are the same random endpoints with the default cache "
+        "(READ_CACHE_ENTRIES rows per worker), which holds all of a small catalog's images but "
+        "only a sample of a large one's"
+    )
     notes.append(
         "catalog: 20 categories (2 per image), 1 artist per 20 images, 1 character per 50 "
         f"images; fill seconds {fill_seconds}; VACUUM ANALYZE after each fill; one database "
