@@ -291,21 +291,20 @@ leases = _Leases()
 def _hit(
     client: ApiClient,
     hashed: str,
-    scope: str,
+    counter_key: str,
     limit: int,
     period: int,
-    window_id: int,
     *,
     violation: bool,
     lease: int = 1,
 ) -> Hit | None:
-    """Check the client's block, count one request; None when the cache cannot be reached.
+    """Check the client's block, count one request in `counter_key` (see _counter_key); None
+    when the cache cannot be reached.
 
     `violation`: a count over the limit is a 429 (not a request that will wait for the reset),
     so it counts towards a block.
     """
     block_key = services.ratelimit_block_cache_key(client.key)
-    counter_key = _counter_key(scope, limit, period, hashed, window_id)
     violations_key = f"rl:viol:{hashed}"
     now_ms = _now_ms()
     backend = caches["default"]
@@ -364,7 +363,8 @@ def _block(client: ApiClient, violations: int) -> int:
     return int(block.blocked_until.timestamp() * 1000)
 
 
-def _blocked(scope: str, limit: int, until_ms: int) -> Decision:
+def _refused(scope: str, limit: int, until_ms: int) -> Decision:
+    """A 429 until `until_ms`: the window's reset, or the end of a block."""
     return Decision(
         allowed=False,
         scope=scope,
@@ -401,9 +401,7 @@ def check(request: HttpRequest) -> Decision | None:
                     remaining=max(0, limit - leased_count),
                     reset_ms=reset_ms,
                 )
-        hit = _hit(
-            client, hashed, scope, limit, period, window_id, violation=not may_wait, lease=lease
-        )
+        hit = _hit(client, hashed, counter_key, limit, period, violation=not may_wait, lease=lease)
         if hit is not None and hit.taken > 1 and hit.count <= limit:
             leases.keep(counter_key, hit.taken - 1, hit.count, reset_ms)
         delayed_ms = 0
@@ -411,25 +409,19 @@ def check(request: HttpRequest) -> Decision | None:
             delayed_ms = max(0, reset_ms - _now_ms()) + 1
             time.sleep(delayed_ms / 1000)
             window_id, reset_ms = _window(hashed, period, time.time())
-            hit = _hit(client, hashed, scope, limit, period, window_id, violation=True)
+            counter_key = _counter_key(scope, limit, period, hashed, window_id)
+            hit = _hit(client, hashed, counter_key, limit, period, violation=True)
         if hit is None:
             # Serving beats refusing everybody.
             logger.warning("rate limit: counter unavailable, request let through")
             return None
         if hit.blocked_until_ms:
-            return _blocked(scope, limit, hit.blocked_until_ms)
+            return _refused(scope, limit, hit.blocked_until_ms)
         if hit.count > limit:
             # Exactly one request (in one process) reaches the threshold: one block row.
             if hit.violations >= settings.RATELIMIT_BLOCK_AFTER:
-                return _blocked(scope, limit, _block(client, hit.violations))
-            return Decision(
-                allowed=False,
-                scope=scope,
-                limit=limit,
-                remaining=0,
-                reset_ms=reset_ms,
-                retry_after_ms=reset_ms - _now_ms(),
-            )
+                return _refused(scope, limit, _block(client, hit.violations))
+            return _refused(scope, limit, reset_ms)
     except Exception:
         logger.warning("rate limit: cache error, request let through", exc_info=True)
         return None

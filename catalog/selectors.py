@@ -377,18 +377,16 @@ def artist_image_list(*, artist_id: uuid.UUID, limit: int, offset: int = 0) -> l
 # --- artists, characters, categories ------------------------------------------------------------
 
 
-def _search(queryset: QuerySet, search: str | None) -> QuerySet:
-    """Filter by seed 001's search language. The search selectors raise
-    catalog.search.SearchError for a query that is not a valid pattern."""
-    if search:
-        queryset = queryset.filter(name__iregex=catalog_search.name_pattern(search))
-    return queryset
-
-
-def _page(
-    queryset: QuerySet, fields: Sequence[str], limit: int, offset: int, *, searched: bool
+def _name_page(
+    model: type[Artist | Character | Category],
+    fields: Sequence[str],
+    search: str | None,
+    limit: int,
+    offset: int,
 ) -> list[Row]:
-    """One page in the documented order (name, id).
+    """One page of `model` in the documented order (name, id), filtered by seed 001's search
+    language when `search` is given (catalog.search.SearchError for an invalid pattern); kept
+    in the read cache until the catalog changes.
 
     With a search, the order is written `name || ''` (the same text, so the same order): the
     btree index on name cannot serve that expression, so PostgreSQL always takes the matches
@@ -397,46 +395,45 @@ def _page(
     reads nearly the whole table when the matches sort last (bench/README.md). Without a
     search, the btree walk is the right plan and stays.
     """
-    name = Concat("name", Value("")) if searched else F("name")
-    try:
-        return list(queryset.order_by(name, "id").values(*fields)[offset : offset + limit])
-    except DataError as exc:
-        # Patterns are validated with RE2 and bounded for PostgreSQL first; should the database
-        # still refuse one ("too complex"), the client gets a 400, not a 500.
-        raise catalog_search.SearchError("The search query is not a valid pattern.") from exc
+
+    def fetch() -> list[Row]:
+        queryset = model.objects.all()
+        name = F("name")
+        if search:
+            queryset = queryset.filter(name__iregex=catalog_search.name_pattern(search))
+            name = Concat("name", Value(""))
+        try:
+            return list(queryset.order_by(name, "id").values(*fields)[offset : offset + limit])
+        except DataError as exc:
+            # Patterns are validated with RE2 and bounded for PostgreSQL first; should the
+            # database still refuse one ("too complex"), the client gets a 400, not a 500.
+            raise catalog_search.SearchError("The search query is not a valid pattern.") from exc
+
+    return _cached((model.__name__, "search", search, limit, offset), fetch)
 
 
 def _with_image_count(
-    queryset: QuerySet, object_id: uuid.UUID, fields: Sequence[str]
+    model: type[Artist | Character | Category], object_id: uuid.UUID, fields: Sequence[str]
 ) -> Row | None:
-    return (
-        queryset.filter(pk=object_id)
-        .order_by()
-        .annotate(images_count=Count("images"))
-        .values(*fields, "images_count")
-        .first()
-    )
-
-
-def artist_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:
+    """The row with "images_count" (one query), kept in the read cache."""
     return _cached(
-        ("artist_search", search, limit, offset),
-        lambda: _page(
-            _search(Artist.objects.all(), search),
-            ARTIST_FIELDS,
-            limit,
-            offset,
-            searched=bool(search),
+        (model.__name__, object_id),
+        lambda: (
+            model.objects.filter(pk=object_id)
+            .order_by()
+            .annotate(images_count=Count("images"))
+            .values(*fields, "images_count")
+            .first()
         ),
     )
 
 
+def artist_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:
+    return _name_page(Artist, ARTIST_FIELDS, search, limit, offset)
+
+
 def artist_get(*, artist_id: uuid.UUID) -> Row | None:
-    """The artist with "images_count" (one query)."""
-    return _cached(
-        ("artist", artist_id),
-        lambda: _with_image_count(Artist.objects.all(), artist_id, ARTIST_FIELDS),
-    )
+    return _with_image_count(Artist, artist_id, ARTIST_FIELDS)
 
 
 def artist_exists(*, artist_id: uuid.UUID) -> bool:
@@ -446,43 +443,19 @@ def artist_exists(*, artist_id: uuid.UUID) -> bool:
 
 
 def character_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:
-    return _cached(
-        ("character_search", search, limit, offset),
-        lambda: _page(
-            _search(Character.objects.all(), search),
-            CHARACTER_FIELDS,
-            limit,
-            offset,
-            searched=bool(search),
-        ),
-    )
+    return _name_page(Character, CHARACTER_FIELDS, search, limit, offset)
 
 
 def character_get(*, character_id: uuid.UUID) -> Row | None:
-    return _cached(
-        ("character", character_id),
-        lambda: _with_image_count(Character.objects.all(), character_id, CHARACTER_FIELDS),
-    )
+    return _with_image_count(Character, character_id, CHARACTER_FIELDS)
 
 
 def category_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:
-    return _cached(
-        ("category_search", search, limit, offset),
-        lambda: _page(
-            _search(Category.objects.all(), search),
-            CATEGORY_FIELDS,
-            limit,
-            offset,
-            searched=bool(search),
-        ),
-    )
+    return _name_page(Category, CATEGORY_FIELDS, search, limit, offset)
 
 
 def category_get(*, category_id: uuid.UUID) -> Row | None:
-    return _cached(
-        ("category", category_id),
-        lambda: _with_image_count(Category.objects.all(), category_id, CATEGORY_FIELDS),
-    )
+    return _with_image_count(Category, category_id, CATEGORY_FIELDS)
 
 
 # --- statistics --------------------------------------------------------------------------------

@@ -255,7 +255,7 @@ def test_the_api_answers_any_search_with_200_or_400(client, query: str) -> None:
     assert response.json()["success"] is (response.status_code == 200)
 
 
-# --- the order of searched pages (catalog.selectors._page) -------------------------------------
+# --- the order of searched pages (catalog.selectors._name_page) -------------------------------
 
 
 @pytest.mark.django_db

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 # Family -> (app label, model name or "Model.m2m_field") of every table whose rows workers may
 # keep in memory.
 WATCHED: dict[str, list[tuple[str, str]]] = {
@@ -74,7 +76,9 @@ def install(apps: Any, schema_editor: Any) -> None:
     """(Re)create the trigger of every watched table (a RunPython operation)."""
     vendor = schema_editor.connection.vendor
     if vendor not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"nekosite supports PostgreSQL and SQLite, not {vendor}")
+        # nekosite runs on these two only (README); refuse to migrate rather than leave the
+        # read caches without their invalidation.
+        raise ImproperlyConfigured(f"nekosite supports PostgreSQL and SQLite, not {vendor}.")
     if vendor == "postgresql":
         schema_editor.execute(_PG_FUNCTION)
     for family, table in watched_tables(apps):
