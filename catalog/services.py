@@ -36,7 +36,7 @@ from catalog.models import (
     Rating,
     catalog_storage,
 )
-from nekosite.lib import readcache
+from nekosite.lib import readcache, versiontriggers
 from nekosite.lib.imagemeta import ImageSource, binary_handle, read_image_meta
 from nekosite.lib.thumbnails import make_thumbnail
 
@@ -97,6 +97,7 @@ IMAGE_SLOT_LOCK = 0x6E656B6F
 
 def _lock_image_slots() -> None:
     """Until the transaction ends, no other writer numbers (or renumbers) images."""
+    versiontriggers.lock_family(connection, "catalog")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMAGE_SLOT_LOCK])
@@ -106,6 +107,7 @@ def _lock_category_slots(category_ids: Iterable[uuid.UUID]) -> None:
     """Until the transaction ends, no other writer numbers these categories' images."""
     ids = sorted(set(category_ids))  # one order everywhere: no deadlock between two writers
     if ids:
+        versiontriggers.lock_family(connection, "catalog")
         list(Category.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
 
 
@@ -445,8 +447,18 @@ def image_delete(*, image: Image) -> None:
     """
     names = [image.file.name, image.thumbnail.name]
     _lock_image_slots()
+    # Lock the image's categories BEFORE reading its slots in them: another writer may move
+    # this image's row into a hole of the category until then (that raced and left a hole).
+    locked: set[uuid.UUID] = set()
+    while True:
+        categories = set(
+            CategorySlot.objects.filter(image_id=image.pk).values_list("category_id", flat=True)
+        )
+        if categories <= locked:
+            break
+        _lock_category_slots(categories - locked)
+        locked |= categories
     links = list(CategorySlot.objects.filter(image_id=image.pk).values_list("category_id", "slot"))
-    _lock_category_slots(category_id for category_id, _ in links)
     slot = Image.objects.filter(pk=image.pk).values_list("slot", flat=True).first()
     image.delete()  # its links and CategorySlot rows go with it (cascade)
     if slot is not None:

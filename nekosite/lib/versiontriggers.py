@@ -128,3 +128,22 @@ def installed(connection: Any) -> set[str]:
                 "AND name LIKE 'nekosite_version_%'"
             )
         return {name for (name,) in cursor.fetchall()}
+
+
+def lock_family(connection: Any, family: str) -> None:
+    """Take (and bump) `family`'s counter row now, at the start of a transaction that will write
+    several of its tables under other locks (catalog.services' slot numbering).
+
+    The triggers update that row after each statement, so a transaction holding row locks
+    would otherwise wait for it while another, holding the counter row, waits for those rows: a
+    deadlock PostgreSQL breaks by aborting one. Taken first, the counter row simply queues such
+    writers. SQLite runs one writer at a time and needs nothing.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO nekosite_dataversion (name, version) VALUES (%s, 1) "
+            "ON CONFLICT (name) DO UPDATE SET version = nekosite_dataversion.version + 1",
+            [family],
+        )
