@@ -6,6 +6,8 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The site's links (SITE_URL's default) and gunicorn's bind follow these: `make run PORT=8600`.
+export HOST PORT
 
 .PHONY: install install-dev run dev test test-all lint format superuser bench clean
 
@@ -30,8 +32,7 @@ run: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/gunicorn nekosite.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 \
-		--timeout 120 --no-control-socket --access-logfile -
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py nekosite.wsgi:application
 
 dev: $(RUN_STAMP)
 	$(BIN)/python manage.py migrate --noinput

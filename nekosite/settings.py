@@ -81,7 +81,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "l
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when PRODUCTION is on.")
 
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# `make run HOST=… PORT=…` serves there (deploy/gunicorn.conf.py); links follow by default.
+HOST = env_str("HOST", "127.0.0.1")
+PORT = env_int("PORT", 8000)
+SITE_URL = env_str("SITE_URL", f"http://{HOST}:{PORT}").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 # --- Applications -----------------------------------------------------------------------------
@@ -240,6 +243,9 @@ UPLOAD_BASE_URL = UPLOAD_URL if "://" in UPLOAD_URL else f"{SITE_URL}{UPLOAD_URL
 # Where the app itself serves uploads. With a separate upload origin (UPLOAD_URL absolute), nginx
 # maps that origin's "/" onto this path (deploy/nginx/nekosite.conf).
 UPLOAD_SERVE_PATH = UPLOAD_URL if UPLOAD_URL.startswith("/") else "/u/"
+# Paths whose errors are the JSON envelope (both APIs, files, thumbnails); every other path gets
+# the site's styled error page (nekosite/lib/errors.py).
+JSON_ERROR_PATHS = ["/api/", "/healthz", UPLOAD_SERVE_PATH, CATALOG_MEDIA_URL, "/thumbs/"]
 
 STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")
 S3_BUCKET = env_str("S3_BUCKET")

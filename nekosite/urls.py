@@ -17,6 +17,7 @@ urlpatterns = [
     # The catalog API first: it is the hot path, and Django tries patterns in order.
     path("api/v1", include("catalog.api.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("stats/", views.stats, name="stats"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

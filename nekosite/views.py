@@ -6,7 +6,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -106,3 +107,9 @@ def stats(request: HttpRequest) -> HttpResponse:
             "uploads_last_days": sum(count for _, count in per_day),
         },
     )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, asked for by browsers on pages without an icon link (admin, API docs)."""
+    return redirect(static("favicon.svg"), permanent=True)

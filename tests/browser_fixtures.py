@@ -1,10 +1,17 @@
 """Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, no browser download.
 
 Loaded for the whole suite from the root conftest (pytest_plugins), so every app's browser tests
-share one Playwright and one Chromium: fixtures `browser` (session), `page` (a fresh context on
-the live server, with SITE_URL pointing at it) and `shoot`. Any test using `browser` is marked
-`browser`. Every browser test takes screenshots at desktop and phone width with
-`shoot(page, name)`, written under the test's tmp dir (and $SCREENSHOT_DIR when that is set).
+share one Playwright and one Chromium. Fixtures:
+
+- `site`: the server users run — `make run` itself on a free port (tests/realserver.py), one per
+  session; the integration run overrides it with the deploy/ stack (nginx, two gunicorn app
+  servers, PostgreSQL, Redis). `site_page`: a fresh browser context on it. User journeys use these.
+- `page`: a fresh context on pytest-django's `live_server` (Django's threaded dev server), for
+  page-level unit tests (audits, screenshots of screens set up through the ORM).
+- `shoot(page, name)`: desktop and phone screenshots under the test's tmp dir (and
+  $SCREENSHOT_DIR when that is set).
+
+Any test using `browser` is marked `browser`; any test using `site` is marked `server`.
 """
 
 from __future__ import annotations
@@ -12,10 +19,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.realserver import RealServer, start_make_run
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -34,8 +44,11 @@ PHONE = {"width": 390, "height": 844}
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
+        names = getattr(item, "fixturenames", ())
+        if "browser" in names:
             item.add_marker(pytest.mark.browser)
+        if "site" in names:
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(scope="session")
@@ -52,25 +65,73 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+@contextmanager
+def _tab(browser: Any, base_url: str, *origins: str, **options: Any) -> Iterator[Any]:
+    """A fresh context (empty cookies, storage and cache) and a tab on `base_url`; fails the test
+    if any request goes anywhere but `origins` (no CDN) or the page logs a console error."""
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url, **options)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    foreign: list[str] = []
+    console_errors: list[str] = []
+
+    def _check(request: Any) -> None:
+        if not request.url.startswith((*origins, "data:", "blob:", "about:")):
+            foreign.append(request.url)
+
+    def _console(message: Any) -> None:
+        if message.type == "error":
+            console_errors.append(f"{message.text} ({message.location.get('url')})")
+
+    context.on("request", _check)
+    tab = context.new_page()
+    tab.on("console", _console)
+    tab.set_default_timeout(15000)
+    tab.console_errors = console_errors
+    yield tab
+    context.close()
+    assert not foreign, f"requests left the server (CDN?): {foreign}"
+
+
 @pytest.fixture
 def page(browser: Any, live_server: Any, settings: Any) -> Iterator[Any]:
     """A fresh browser context per test; every request must stay on the live server."""
     settings.SITE_URL = live_server.url
     settings.UPLOAD_BASE_URL = f"{live_server.url}/u/"
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-    foreign: list[str] = []
+    with _tab(browser, live_server.url, live_server.url) as tab:
+        yield tab
 
-    def _check(request: Any) -> None:
-        if not request.url.startswith((live_server.url, "data:", "blob:", "about:")):
-            foreign.append(request.url)
 
-    context.on("request", _check)
-    tab = context.new_page()
-    tab.set_default_timeout(15000)
-    yield tab
-    context.close()
-    assert not foreign, f"requests left the live server (CDN?): {foreign}"
+@pytest.fixture(scope="session")
+def embedded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
+    """`make run` on a free port, with a superuser (tests/realserver.py), for the session.
+
+    Rate limits stay on, at higher rates: every test of the session comes from 127.0.0.1, and
+    the anonymous 1/s (seed 001) would turn the next test's first request into a 429."""
+    server = start_make_run(
+        tmp_path_factory.mktemp("make-run"),
+        RATELIMIT_ANON_RATE="50/s",
+        RATELIMIT_AUTH_RATE="200/m",
+    )
+    try:
+        server.create_superuser()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def site(embedded_site: RealServer) -> RealServer:
+    """The server under test; tests/integration overrides it with the deploy/ stack."""
+    return embedded_site
+
+
+@pytest.fixture
+def site_page(browser: Any, site: RealServer) -> Iterator[Any]:
+    """A fresh browser context on the real server; requests may go to the site and its upload
+    origin only, and the page may log no console error (a 404 favicon, a failed script)."""
+    with _tab(browser, site.url, site.url, site.upload_url) as tab:
+        yield tab
+    assert tab.console_errors == [], tab.console_errors
 
 
 @pytest.fixture

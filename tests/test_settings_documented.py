@@ -7,11 +7,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = (ROOT / "nekosite" / "settings.py").read_text()
-NAMES = sorted(set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"', SETTINGS)))
+GUNICORN = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
+NAMES = sorted(
+    set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"', SETTINGS))
+    | set(re.findall(r"os\.environ\.get\(\s*[\"']([A-Z0-9_]+)[\"']", GUNICORN))
+)
 
 
 def test_settings_are_found() -> None:
-    assert {"DATABASE_URL", "READ_CACHE_MS", "RATELIMIT_ENABLE"} <= set(NAMES)
+    assert {"DATABASE_URL", "READ_CACHE_MS", "RATELIMIT_ENABLE", "GUNICORN_WORKERS"} <= set(NAMES)
 
 
 def test_every_setting_is_in_the_readme_table() -> None:

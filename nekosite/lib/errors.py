@@ -193,12 +193,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 def json_error_prefixes() -> tuple[str, ...]:
-    """URL prefixes whose errors are JSON rather than HTML pages."""
-    prefixes = ["/api/", "/healthz"]
-    for url in (settings.UPLOAD_SERVE_PATH, settings.CATALOG_MEDIA_URL):
-        if url.startswith("/"):
-            prefixes.append(url)
-    return tuple(prefixes)
+    """URL prefixes whose errors are JSON rather than HTML pages (settings.JSON_ERROR_PATHS),
+    without their trailing slash: "/api" covers "/api" itself and everything under "/api/"."""
+    return tuple(url.rstrip("/") for url in settings.JSON_ERROR_PATHS if url.startswith("/"))
+
+
+def is_json_path(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == prefix or path.startswith(f"{prefix}/") for prefix in prefixes)
 
 
 # Set by accounts' ApiConventionsMiddleware (inside this one); kept when a page is converted.
@@ -231,7 +232,7 @@ class JsonErrorMiddleware:
         self.prefixes = json_error_prefixes()
 
     def _is_json_path(self, request: HttpRequest) -> bool:
-        return request.path_info.startswith(self.prefixes)
+        return is_json_path(request.path_info, self.prefixes)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)

@@ -22,6 +22,7 @@ Both only act under gunicorn (which exposes the client socket as environ["gunico
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import socket
 import threading
@@ -94,8 +95,13 @@ class _Watchdog:
 WATCHDOG = _Watchdog()
 
 
-class DeadlineStream:
-    """Wraps the request's body stream; each read must finish by the minimum-rate deadline."""
+class DeadlineStream(io.IOBase):
+    """Wraps the request's body stream; each read must finish by the minimum-rate deadline.
+
+    A file-like object in full (io.IOBase: `close`, iteration, `closed`), because Django reads
+    and then *closes* the stream it was given (Django 5.2's `HttpRequest.body`); a bare
+    read/readline wrapper turned every URL-encoded form POST into a 500 under gunicorn.
+    """
 
     def __init__(
         self,
@@ -110,6 +116,15 @@ class DeadlineStream:
         self.on_complete = on_complete
         self.started = time.monotonic()
         self.received = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            with contextlib.suppress(AttributeError):
+                self.stream.close()
+        super().close()
 
     def _timed(self, read: Callable[[int], bytes], size: int) -> bytes:
         deadline = self.started + GRACE_SECONDS + (self.received + size) / MIN_BYTES_PER_SECOND
@@ -130,6 +145,7 @@ class DeadlineStream:
         return data
 
     def read(self, size: int | None = -1) -> bytes:
+        self._checkClosed()  # type: ignore[attr-defined]
         if size is not None and size >= 0:
             return self._timed(self.stream.read, min(size, PIECE)) if size else b""
         pieces = []
@@ -138,6 +154,7 @@ class DeadlineStream:
         return b"".join(pieces)
 
     def readline(self, size: int | None = -1) -> bytes:
+        self._checkClosed()  # type: ignore[attr-defined]
         limit = PIECE if size is None or size < 0 else min(size, PIECE)
         return self._timed(self.stream.readline, limit)
 
