@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
+
 import pytest
 
 from tests.realserver import ADMIN_PASSWORD, ADMIN_USERNAME, RealServer
@@ -116,9 +117,7 @@ def test_a_long_valid_query_reaches_django_and_gets_the_envelope(site: RealServe
     ["/api", "/api/", "/api/nope", "/api/v1/nope", "/u/nope.png", "/u/%ff", "/assets/nope.png",
      "/assets/%ff.png", "/thumbs/%ff.webp", "/thumbs/nope.webp", "/healthz/nope"],
 )  # fmt: skip
-def test_api_and_file_paths_answer_every_error_in_the_envelope(
-    site: RealServer, path: str
-) -> None:
+def test_api_and_file_paths_answer_every_error_in_the_envelope(site: RealServer, path: str) -> None:
     assert_envelope(*fetch(f"{site.url}{path}"), 404)
 
 
@@ -147,8 +146,8 @@ def test_every_absolute_link_follows_make_runs_port(site: RealServer) -> None:
     token = filehost_token(site, "port-checker")
     boundary = "nekosite-boundary"
     multipart = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"uploadFile\"; "
-        f"filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="uploadFile"; '
+        f'filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n'
     ).encode()
     status, _, body = fetch(
         f"{site.url}/api/files/upload",
