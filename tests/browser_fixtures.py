@@ -66,7 +66,7 @@ def browser() -> Iterator[Any]:
 
 
 @contextmanager
-def _tab(browser: Any, base_url: str, *origins: str, **options: Any) -> Iterator[Any]:
+def new_tab(browser: Any, base_url: str, *origins: str, **options: Any) -> Iterator[Any]:
     """A fresh context (empty cookies, storage and cache) and a tab on `base_url`; fails the test
     if any request goes anywhere but `origins` (no CDN) or the page logs a console error."""
     context = browser.new_context(viewport=DESKTOP, base_url=base_url, **options)
@@ -79,7 +79,8 @@ def _tab(browser: Any, base_url: str, *origins: str, **options: Any) -> Iterator
             foreign.append(request.url)
 
     def _console(message: Any) -> None:
-        if message.type == "error":
+        # A 429 is part of the protocol: the dashboard's uploader waits and retries it.
+        if message.type == "error" and "status of 429" not in message.text:
             console_errors.append(f"{message.text} ({message.location.get('url')})")
 
     context.on("request", _check)
@@ -97,7 +98,7 @@ def page(browser: Any, live_server: Any, settings: Any) -> Iterator[Any]:
     """A fresh browser context per test; every request must stay on the live server."""
     settings.SITE_URL = live_server.url
     settings.UPLOAD_BASE_URL = f"{live_server.url}/u/"
-    with _tab(browser, live_server.url, live_server.url) as tab:
+    with new_tab(browser, live_server.url, live_server.url) as tab:
         yield tab
 
 
@@ -129,7 +130,7 @@ def site(embedded_site: RealServer) -> RealServer:
 def site_page(browser: Any, site: RealServer) -> Iterator[Any]:
     """A fresh browser context on the real server; requests may go to the site and its upload
     origin only, and the page may log no console error (a 404 favicon, a failed script)."""
-    with _tab(browser, site.url, site.url, site.upload_url) as tab:
+    with new_tab(browser, site.url, site.url, site.upload_url) as tab:
         yield tab
     assert tab.console_errors == [], tab.console_errors
 

@@ -1,12 +1,18 @@
-"""Issue 7: what a visitor, an uploader and a developer do, in a real headless Chromium.
+"""Issue 16: what an uploader, a developer and an admin do, in a real headless Chromium, on the
+server users run.
 
-Each test saves desktop and phone screenshots with `shoot` (under $SCREENSHOT_DIR when set).
-The `page` fixture fails the test if any request leaves the live server (no CDN).
+`site` is `make run` itself (gunicorn with deploy/gunicorn.conf.py, 2 workers, SQLite); the
+integration run repeats every journey through the deploy/ stack (nginx, two app servers,
+PostgreSQL, Redis: tests/integration/test_journeys_deploy.py). Nothing here reads the database:
+a journey sees only what a user sees, from an empty browser (`site_page` is a fresh context that
+fails the test on a request to another origin or a console error).
 """
 
 from __future__ import annotations
 
 import io
+import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,39 +20,15 @@ import pytest
 from PIL import Image as PillowImage
 from playwright.sync_api import Error as PlaywrightError
 
-from accounts.models import ApiApplication, User
-from catalog.models import Image
-from catalog.services import image_thumbnail_ensure
-from catalog.tests.factories import make_category, make_image
-from uploads.models import Upload
-
-pytestmark = pytest.mark.django_db(transaction=True)
+from tests.browser_fixtures import new_tab
+from tests.realserver import ADMIN_PASSWORD, ADMIN_USERNAME, RealServer
 
 PASSWORD = "a long passphrase 42"
 
 
-@pytest.fixture(autouse=True)
-def _urls_on_the_live_server(live_server: Any, settings: Any, tmp_path: Path) -> None:
-    """Absolute links (upload URLs, API examples) must point at the test server."""
-    settings.SITE_URL = live_server.url
-    settings.UPLOAD_BASE_URL = f"{live_server.url}/u/"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "uploads": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "uploads"), "base_url": None},
-        },
-    }
-    # Argon2 is deliberately slow; these tests are about the pages, not hashing.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _thumbnails_made_beforehand() -> None:
-    """Make the thumbnails now: the live server's threads would otherwise all write them at once
-    into the test run's shared-cache in-memory SQLite, which answers "table is locked" at once
-    (a file database waits for the lock instead)."""
-    for image in Image.objects.all():
-        image_thumbnail_ensure(image=image)
+def unique(prefix: str) -> str:
+    """One user per journey: the server is shared by the whole session."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def png(path: Path, size: tuple[int, int], color: str) -> Path:
@@ -54,6 +36,16 @@ def png(path: Path, size: tuple[int, int], color: str) -> Path:
     PillowImage.new("RGB", size, color).save(buffer, format="PNG")
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def sign_up(page: Any, username: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/signup/")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", password)
+    page.fill("#id_password2", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/dashboard/")
+    assert f"Welcome, {username}! Your account is ready." in page.inner_text(".messages")
 
 
 def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
@@ -64,64 +56,113 @@ def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url("**/dashboard/")
 
 
-def test_sign_up_log_in_upload_two_files_copy_a_link_and_delete_one(
-    page: Any, live_server: Any, shoot: Any, tmp_path: Path
-) -> None:
-    # Sign up: the account is created and the visitor lands on the dashboard, logged in.
-    page.goto("/accounts/signup/")
-    shoot(page, "journey-01-signup")
-    page.fill("#id_username", "moptop")
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/dashboard/")
-    assert "Welcome, moptop! Your account is ready." in page.inner_text(".messages")
-
-    # Log out (a POST from the navigation), then log in again through the form.
+def log_out(page: Any) -> None:
     page.click("button.nav-logout")
     page.wait_for_load_state()
     assert page.locator("a[href='/accounts/login/']").first.is_visible()
-    log_in(page, "moptop")
-    shoot(page, "journey-02-dashboard")
 
-    # Upload two files at once: one progress bar per file, both reach 100 %.
-    page.click("nav[aria-label=Dashboard] >> text=My files")
-    page.wait_for_url("**/dashboard/files/")
+
+def filehost_token(page: Any) -> str:
+    page.goto("/dashboard/files/")
+    page.click(".token-box summary")
+    return page.inner_text("#filehost-token").strip()
+
+
+def api_post(page: Any, site: RealServer, path: str, **headers: str) -> tuple[int, str]:
+    answer = page.request.post(f"{site.url}{path}", headers=headers)
+    return answer.status, answer.text()
+
+
+def upload_with_the_javascript_uploader(page: Any, files: list[Path]) -> None:
+    page.goto("/dashboard/files/")
+    page.set_input_files("#id_files", [str(path) for path in files])
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector(f"#upload-progress li.success >> nth={len(files) - 1}")
+    assert page.locator("#upload-progress li.error").count() == 0
+    assert page.eval_on_selector_all(
+        "#upload-progress progress", "bars => bars.map(bar => bar.value)"
+    ) == [100] * len(files)
+
+
+def file_row(page: Any, original_name: str) -> Any:
+    return page.locator("table.files-table tbody tr", has_text=original_name)
+
+
+def test_sign_up_log_out_and_log_in_after_a_wrong_password(site_page: Any, shoot: Any) -> None:
+    page, username = site_page, unique("moptop")
+    sign_up(page, username)
+    shoot(page, "journey-signed-up")
+    log_out(page)
+
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "not my password at all")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "/accounts/login/" in page.url
+    assert "Please enter a correct username and password" in page.inner_text("main")
+    shoot(page, "journey-wrong-password")
+
+    log_in(page, username)
+    assert f"Welcome back, {username}." in page.inner_text(".messages")
+
+
+def test_change_password_then_only_the_new_one_logs_in(site_page: Any, shoot: Any) -> None:
+    page, username = site_page, unique("changer")
+    new_password = "an even longer passphrase 43"
+    sign_up(page, username)
+    page.goto("/accounts/password/")
+    page.fill("#id_old_password", PASSWORD)
+    page.fill("#id_new_password1", new_password)
+    page.fill("#id_new_password2", new_password)
+    shoot(page, "journey-password-change")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "Your password has been changed." in page.inner_text(".messages")
+
+    log_out(page)
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "Please enter a correct username and password" in page.inner_text("main")
+    log_in(page, username, new_password)
+
+
+def test_upload_several_files_copy_a_link_open_it_and_delete_a_file(
+    site: RealServer, site_page: Any, shoot: Any, tmp_path: Path
+) -> None:
+    page = site_page
+    sign_up(page, unique("uploader"))
     cat = png(tmp_path / "cat.png", (120, 80), "orange")
     notes = tmp_path / "notes.txt"
     notes.write_text("shopping list: tuna\n")
-    page.set_input_files("#id_files", [str(cat), str(notes)])
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_selector("#upload-progress li.success >> nth=1")
-    rows = page.locator("#upload-progress li")
-    assert rows.count() == 2
-    assert page.eval_on_selector_all(
-        "#upload-progress progress", "bars => bars.map(bar => bar.value)"
-    ) == [100, 100]
-    assert page.locator("#upload-progress li.error").count() == 0
-    shoot(page, "journey-03-uploaded")
-    owner = User.objects.get(username="moptop")
-    names = set(Upload.objects.filter(owner=owner).values_list("name", flat=True))
-    assert len(names) == 2
+    dog = png(tmp_path / "dog.png", (50, 60), "teal")
+    upload_with_the_javascript_uploader(page, [cat, notes, dog])
+    shoot(page, "journey-uploaded")
 
-    # The list shows both; "Copy link" puts the public URL on the clipboard, and it opens.
-    page.click("#upload-refresh a")
-    page.wait_for_load_state()
-    assert page.locator("table.files-table tbody tr").count() == 2
-    picture = Upload.objects.get(owner=owner, original_name="cat.png")
-    row = page.locator("tr", has=page.locator(f"a:text-is('{picture.name}')"))
-    row.locator("button.js-copy").click()
+    page.reload()
+    assert page.locator("table.files-table tbody tr").count() == 3
+    assert "3 files" in page.inner_text("main .lead")
+
+    # "Copy link" puts the public URL on the clipboard, and it opens.
+    file_row(page, "cat.png").locator("button.js-copy").click()
     page.wait_for_selector("button.js-copy:text('Copied!')")
     link = page.evaluate("navigator.clipboard.readText()")
-    assert link == f"{live_server.url}/u/{picture.name}"
-    response = page.goto(link)
-    assert response.status == 200
-    assert response.headers["content-type"] == "image/png"
-    assert page.evaluate("document.images[0].naturalWidth") == 120
+    assert link.startswith(site.upload_url) and link.endswith(".png")
+    answer = page.request.get(link)
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "image/png"
+    assert answer.body() == cat.read_bytes()
+    viewer = page.context.new_page()
+    viewer.goto(link)
+    assert viewer.evaluate("document.images[0].naturalWidth") == 120
+    viewer.close()
 
     # Delete with confirmation: dismissing keeps the file, accepting deletes it.
-    page.goto("/dashboard/files/")
-    row = page.locator("tr", has=page.locator(f"a:text-is('{picture.name}')"))
+    name = link.rsplit("/", 1)[1]
+    row = file_row(page, "cat.png")
     questions: list[str] = []
 
     def dismiss(dialog: Any) -> None:
@@ -130,105 +171,210 @@ def test_sign_up_log_in_upload_two_files_copy_a_link_and_delete_one(
 
     page.once("dialog", dismiss)
     row.locator("button[type=submit]").click()
-    assert questions == [f"Delete {picture.name}?"]
-    assert Upload.objects.filter(pk=picture.pk).exists()
+    assert questions == [f"Delete {name}?"]
+    assert page.request.get(link).status == 200
 
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():
         row.locator("button[type=submit]").click()
-    assert f"{picture.name} has been deleted." in page.inner_text(".messages")
-    assert not Upload.objects.filter(pk=picture.pk).exists()
-    assert page.locator("table.files-table tbody tr").count() == 1
-    shoot(page, "journey-04-deleted")
-    # (asked past the browser cache, which may keep a copy of what it showed a moment ago)
+    assert f"{name} has been deleted." in page.inner_text(".messages")
+    assert page.locator("table.files-table tbody tr").count() == 2
+    shoot(page, "journey-deleted")
     assert page.request.get(link).status == 404
 
 
-def test_gallery_filters_by_category_and_pages_through_results(page: Any, shoot: Any) -> None:
-    maid, sky = make_category(name="Maid"), make_category(name="Night Sky")
-    for _ in range(26):
-        make_image(categories=[maid], width=40, height=30)
-    for _ in range(3):
-        make_image(categories=[sky], width=30, height=40)
-    _thumbnails_made_beforehand()
+def test_upload_with_the_plain_form_without_javascript(
+    site: RealServer, browser: Any, shoot: Any, tmp_path: Path
+) -> None:
+    with new_tab(browser, site.url, site.url, site.upload_url, java_script_enabled=False) as page:
+        sign_up(page, unique("plain"))
+        page.goto("/dashboard/files/")
+        assert page.locator("button.js-copy:visible").count() == 0
+        files = [
+            png(tmp_path / "a.png", (30, 30), "teal"),
+            png(tmp_path / "b.png", (20, 20), "red"),
+        ]
+        page.set_input_files("#id_files", [str(path) for path in files])
+        page.click("#upload-form button[type=submit]")
+        page.wait_for_load_state()
+        assert page.locator("table.files-table tbody tr").count() == 2
+        assert "a.png uploaded as" in page.inner_text(".messages")
+        link = file_row(page, "b.png").locator("a.file-name").get_attribute("href")
+        assert link.startswith(site.upload_url)
+        assert page.request.get(link).body() == files[1].read_bytes()
+        shoot(page, "journey-plain-form")
 
-    page.goto("/")
-    assert "29 images" in page.inner_text(".result-count")
-    assert page.locator(".gallery-grid li").count() == 24
-    assert page.inner_text(".pagination [aria-current=page]") == "Page 1 of 2"
-    shoot(page, "gallery-page-1")
 
-    page.click(".pagination a[rel=next]")
-    page.wait_for_url("**/?page=2")
-    assert page.locator(".gallery-grid li").count() == 5
-    assert page.inner_text(".pagination [aria-current=page]") == "Page 2 of 2"
+def test_regenerate_the_file_host_token(site: RealServer, site_page: Any) -> None:
+    page = site_page
+    sign_up(page, unique("regen"))
+    old = filehost_token(page)
+    assert api_post(page, site, "/api/token/valid", token=old) == (200, "This token is valid!")
 
-    page.select_option("#id_category", label="Night Sky")
-    page.click(".filters button[type=submit]")
-    page.wait_for_load_state()
-    assert "3 images" in page.inner_text(".result-count")
-    assert page.locator(".gallery-grid li").count() == 3
-    assert page.locator(".pagination").count() == 0
-    # Every thumbnail decoded and describes itself.
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.gallery-grid img')]"
-        ".every(img => img.complete && img.naturalWidth > 0)"
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.click("form[action$='/token/regenerate/'] button[type=submit]")
+    assert "Your file-host token has been regenerated" in page.inner_text(".messages")
+    new = filehost_token(page)
+    assert new != old
+    assert api_post(page, site, "/api/token/valid", token=new) == (200, "This token is valid!")
+    assert api_post(page, site, "/api/token/valid", token=old)[0] == 401
+
+
+def test_sharex_config_describes_a_request_that_uploads(
+    site: RealServer, site_page: Any, tmp_path: Path
+) -> None:
+    page = site_page
+    sign_up(page, unique("sharex"))
+    page.goto("/dashboard/files/")
+    with page.expect_download() as download_info:
+        page.click("a[href$='sharex.sxcu']")
+    config = json.loads(Path(download_info.value.path()).read_text())
+    assert config["RequestURL"] == f"{site.url}/api/files/upload"
+    assert config["Body"] == "MultipartFormData" and config["RequestMethod"] == "POST"
+    assert config["URL"] == "{json:url}"
+
+    # Do what ShareX does with it: POST the file in FileFormName with the config's headers.
+    picture = png(tmp_path / "shot.png", (64, 48), "purple")
+    answer = page.request.post(
+        config["RequestURL"],
+        headers=config["Headers"],
+        multipart={
+            config["FileFormName"]: {
+                "name": picture.name,
+                "mimeType": "image/png",
+                "buffer": picture.read_bytes(),
+            }
+        },
     )
-    assert all(page.eval_on_selector_all(".gallery-grid img", "imgs => imgs.map(i => i.alt)"))
-    shoot(page, "gallery-filtered")
-
-    page.fill("#id_q", "nobody-has-this-name")
-    page.click(".filters button[type=submit]")
-    page.wait_for_load_state()
-    assert "No image matches these filters" in page.inner_text("main")
-    shoot(page, "gallery-empty")
+    assert answer.status == 200, answer.text()
+    link = answer.json()["url"]  # {json:url}
+    assert link.startswith(site.upload_url)
+    assert page.request.get(link).body() == picture.read_bytes()
+    page.reload()
+    assert file_row(page, "shot.png").count() == 1
 
 
-def test_request_an_api_application_from_the_dashboard(page: Any, shoot: Any) -> None:
-    User.objects.create_user(username="alice", password=PASSWORD)
-    log_in(page, "alice")
+def admin_log_in(page: Any) -> None:
+    page.goto("/admin/")
+    page.wait_for_url("**/admin/login/**")
+    page.fill("#id_username", ADMIN_USERNAME)
+    page.fill("#id_password", ADMIN_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+
+
+def admin_run_action(page: Any, changelist: str, search: str, row_text: str, action: str) -> str:
+    """Search a changelist, tick the row showing `row_text`, run `action`; returns the message."""
+    page.goto(f"{changelist}?q={search}")
+    page.locator("#result_list tbody tr", has_text=row_text).locator("input.action-select").check()
+    page.select_option("select[name=action]", action)
+    with page.expect_navigation():
+        page.click("button[name=index]")
+    return page.inner_text("ul.messagelist")
+
+
+def test_an_api_application_approved_by_an_admin_who_also_deletes_an_upload(
+    site: RealServer, site_page: Any, browser: Any, shoot: Any, tmp_path: Path
+) -> None:
+    page, username = site_page, unique("developer")
+    sign_up(page, username)
+    upload_with_the_javascript_uploader(page, [png(tmp_path / "dmca.png", (40, 40), "black")])
+    page.reload()
+    link = file_row(page, "dmca.png").locator("a.file-name").get_attribute("href")
+
+    # The developer asks for a token.
+    page.goto("/dashboard/applications/")
     assert "No applications yet." in page.inner_text("main")
     page.click("main >> text=Request an API token")
     page.wait_for_url("**/dashboard/applications/new/")
-    shoot(page, "application-form")
-
     page.click("main button[type=submit]")  # empty form: errors next to the fields
     assert page.locator("#id_name[aria-invalid=true]").count() == 1
-    assert page.locator("#id_name_error").is_visible()
-
-    page.fill("#id_name", "Kaguya bot")
+    app_name = unique("Kaguya bot")
+    page.fill("#id_name", app_name)
     page.fill("#id_purpose", "Posts a random catgirl in our Discord server.")
     page.check("input[value='image:list']")
     page.click("main button[type=submit]")
     page.wait_for_url("**/dashboard/applications/*/")
-    application = ApiApplication.objects.get(user__username="alice")
-    assert application.status == "pending"
-    assert application.requested_scopes == ["image:list"]
     assert "Staff have not decided yet." in page.inner_text("main")
-    shoot(page, "application-pending")
+    application_url = page.url
 
-    page.goto("/dashboard/applications/")
-    assert page.inner_text("table .status") == "Pending"
-    shoot(page, "application-list")
+    # An admin, in another browser, approves it and takes the upload down.
+    with new_tab(browser, site.url, site.url, site.upload_url) as admin:
+        admin_log_in(admin)
+        message = admin_run_action(
+            admin, "/admin/accounts/apiapplication/", username, app_name, "approve_selected"
+        )
+        assert "1 application(s) approved." in message
+        shoot(admin, "journey-admin-approved")
+        message = admin_run_action(
+            admin, "/admin/uploads/upload/", username, link.rsplit("/", 1)[1], "delete_with_files"
+        )
+        assert "Deleted 1 file(s)." in message
+    assert page.request.get(link).status == 404
+
+    # The developer sees the token and it works.
+    page.goto(application_url)
+    assert page.inner_text("main strong") == "Approved"
+    page.click("[data-token-toggle]")
+    assert page.get_attribute("#token-value", "type") == "text"
+    page.click("[data-token-copy]")
+    page.wait_for_selector("[data-token-status]:text('Copied.')")
+    token = page.evaluate("navigator.clipboard.readText()")
+    assert len(token) == 100 and token == page.input_value("#token-value")
+    assert f'Bearer {token}" ' in page.inner_text("pre.snippet")
+    assert f"{site.url}/api/v1/token" in page.inner_text("pre.snippet")
+    shoot(page, "journey-token")
+    answer = page.request.get(
+        f"{site.url}/api/v1/token", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status == 200, answer.text()
+    assert "image:list" in answer.text()
+
+
+def test_delete_the_account_and_every_file_with_it(
+    site: RealServer, site_page: Any, shoot: Any, tmp_path: Path
+) -> None:
+    page, username = site_page, unique("leaver")
+    sign_up(page, username)
+    upload_with_the_javascript_uploader(page, [png(tmp_path / "bye.png", (30, 30), "gray")])
+    page.reload()
+    link = file_row(page, "bye.png").locator("a.file-name").get_attribute("href")
+    token = filehost_token(page)
+
+    page.click("text=Delete my account…")
+    page.wait_for_url("**/accounts/delete/")
+    page.fill("#id_password", PASSWORD)
+    page.check("#id_confirm")
+    shoot(page, "journey-delete-account")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "Your account and 1 file(s) have been deleted." in page.inner_text(".messages")
+
+    assert page.request.get(link).status == 404
+    assert api_post(page, site, "/api/token/valid", token=token)[0] == 401
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "Please enter a correct username and password" in page.inner_text("main")
 
 
 def test_an_uploaded_html_file_is_downloaded_and_its_script_never_runs(
-    page: Any, live_server: Any, shoot: Any, tmp_path: Path
+    site_page: Any, shoot: Any, tmp_path: Path
 ) -> None:
-    User.objects.create_user(username="mallory", password=PASSWORD)
-    log_in(page, "mallory")
+    page = site_page
+    sign_up(page, unique("mallory"))
     evil = tmp_path / "evil.html"
     evil.write_text(
         "<!doctype html><title>evil</title><script>"
         "document.title = 'pwned'; window.name = 'pwned'; alert('pwned');"
         "</script><p>hello</p>"
     )
-    page.goto("/dashboard/files/")
-    page.set_input_files("#id_files", [str(evil)])
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_selector("#upload-progress li.success")
-    upload = Upload.objects.get(owner__username="mallory")
-    url = f"{live_server.url}/u/{upload.name}"
+    upload_with_the_javascript_uploader(page, [evil])
+    page.reload()
+    url = file_row(page, "evil.html").locator("a.file-name").get_attribute("href")
 
     # The server says: a download, of opaque bytes, that may not run scripts if rendered anyway.
     answer = page.request.get(url)
@@ -238,20 +384,13 @@ def test_an_uploaded_html_file_is_downloaded_and_its_script_never_runs(
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in answer.headers["content-security-policy"]
 
-    page.reload()  # the list below the upload form now shows the file
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.evaluate("window.name = 'before'")
     title = page.title()
-
-    # Following the link from the file list downloads the file instead of showing it.
     with page.expect_download() as download_info:
-        page.click(f"table a:text-is('{upload.name}')")
-    download = download_info.value
-    assert download.suggested_filename.endswith(".html")
-    assert Path(download.path()).read_bytes() == evil.read_bytes()
-
-    # Typing the URL in the address bar: again a download, never a page.
+        file_row(page, "evil.html").locator("a.file-name").click()
+    assert Path(download_info.value.path()).read_bytes() == evil.read_bytes()
     with page.expect_download():
         try:
             page.goto(url)
@@ -261,54 +400,12 @@ def test_an_uploaded_html_file_is_downloaded_and_its_script_never_runs(
     assert dialogs == []
     assert page.title() == title != "pwned"
     assert page.evaluate("window.name") == "before"
-    assert page.url.endswith("/dashboard/files/")
-    shoot(page, "html-upload-downloaded")
+    shoot(page, "journey-html-downloaded")
 
 
-def test_phone_menu_collapses_and_opens_and_links_stay_without_javascript(
-    page: Any, browser: Any, live_server: Any, shoot: Any
-) -> None:
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.goto("/stats/")
-    toggle = page.locator("button.nav-toggle")
-    links = page.locator("#nav-links")
-    assert toggle.is_visible() and not links.is_visible()
-    toggle.click()
-    assert toggle.get_attribute("aria-expanded") == "true"
-    assert links.is_visible()
-    assert page.locator("#nav-links a[aria-current=page]").inner_text() == "Stats"
-    shoot(page, "nav-phone-open")  # the menu stays open at phone width
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.keyboard.press("Escape")
-    assert not links.is_visible()
-
-    # Without JavaScript there is no menu button and every link is shown.
-    context = browser.new_context(
-        java_script_enabled=False, viewport={"width": 390, "height": 844}, base_url=live_server.url
-    )
-    plain = context.new_page()
-    plain.goto("/stats/")
-    assert not plain.locator("button.nav-toggle").is_visible()
-    assert plain.locator("#nav-links a[href='/accounts/login/']").is_visible()
-    assert plain.evaluate("document.documentElement.scrollWidth") <= 390
-    context.close()
-
-
-def test_files_page_works_without_javascript(
-    browser: Any, live_server: Any, shoot: Any, tmp_path: Path
-) -> None:
-    User.objects.create_user(username="plain", password=PASSWORD)
-    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
-    page = context.new_page()
-    log_in(page, "plain")
-    page.goto("/dashboard/files/")
-    # Script-only controls stay out of the way; the plain form posts the files itself.
-    assert page.locator("button.nav-toggle").is_hidden()
-    page.set_input_files("#id_files", [str(png(tmp_path / "a.png", (30, 30), "teal"))])
-    page.click("#upload-form button[type=submit]")
-    page.wait_for_load_state()
-    assert page.locator("table.files-table tbody tr").count() == 1
-    assert page.locator("button.js-copy:visible").count() == 0
-    assert Upload.objects.filter(owner__username="plain").count() == 1
-    shoot(page, "files-without-javascript")
-    context.close()
+@pytest.mark.parametrize("path", ["/", "/api/docs/", "/admin/login/", "/stats/"])
+def test_pages_load_without_a_console_error(site_page: Any, path: str) -> None:
+    """Every page loads its icon, styles and scripts (site_page fails on a console error)."""
+    answer = site_page.goto(path)
+    assert answer.status == 200
+    site_page.wait_for_load_state("networkidle")

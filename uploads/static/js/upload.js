@@ -30,8 +30,11 @@
   }
 
   // Files go one after another: each bar is shown at once, the server (and its upload rate
-  // limit) sees one request at a time.
-  function upload(file, r, done) {
+  // limit) sees one request at a time. A 429 (more files than RATELIMIT_UPLOAD_RATE allows) is
+  // retried after the wait the server names (the body's retry_after, in ms), a few times.
+  var MAX_RETRIES = 5;
+  function upload(file, r, done, attempt) {
+    attempt = attempt || 0;
     if (file.size > maxBytes) {
       fail(r, "Too large: the limit is " + (maxBytes / 1048576) + " MB.");
       done();
@@ -55,6 +58,12 @@
         link.href = body.url; link.textContent = body.url;
         r.status.textContent = " ";
         r.status.appendChild(link);
+      } else if (xhr.status === 429 && attempt < MAX_RETRIES) {
+        var wait = body && body.retry_after ? body.retry_after : 1000;
+        r.status.textContent = " waiting for the upload rate limit…";
+        r.bar.value = 0;
+        window.setTimeout(function () { upload(file, r, done, attempt + 1); }, wait + 50);
+        return;
       } else {
         var why = body && body.message ? body.message : "Upload failed (HTTP " + xhr.status + ").";
         if (xhr.status === 413) why = "Too large or over quota: " + why;
