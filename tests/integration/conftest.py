@@ -6,11 +6,13 @@ These run against PostgreSQL (DATABASE_URL) and Redis (REDIS_URL); without them 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.realserver import RealServer, clean_environment, wait_until_up
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,3 +191,141 @@ def stack_factory(
     yield _start
     for stack in stacks:
         stack.stop()
+
+
+# --- The deploy/ stack as shipped, for the browser journeys -------------------------------------
+DEPLOY_NGINX = ROOT / "deploy" / "nginx" / "nekosite.conf"
+NGINX_MAIN = """
+user root;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+{site}
+}}
+"""
+
+
+def _replace(text: str, old: str, new: str, pattern: bool = False) -> str:
+    """Replace, and fail loudly when deploy/nginx/nekosite.conf no longer has what we edit."""
+    changed = re.sub(old, new, text, flags=re.DOTALL) if pattern else text.replace(old, new)
+    assert changed != text, f"deploy/nginx/nekosite.conf no longer contains {old!r}"
+    return changed
+
+
+def deploy_nginx_conf(*, port: int, app_ports: list[int], var: Path, prefix: Path) -> str:
+    """deploy/nginx/nekosite.conf on loopback, without TLS: the site on http://127.0.0.1:port and
+    the user-content origin on http://localhost:port (another origin, as i.example.org is)."""
+    site = DEPLOY_NGINX.read_text()
+    site = _replace(site, r"server \{\s*listen 80;.*?\n\}\n", "", pattern=True)
+    site = _replace(site, "listen 443 ssl;", f"listen 127.0.0.1:{port};")
+    site = _replace(site, r"\n\s*http2 on;", "", pattern=True)
+    site = _replace(site, r"\n\s*ssl_certificate(_key)? [^\n]*", "", pattern=True)
+    site = _replace(site, "i.example.org", "localhost")
+    site = _replace(site, "example.org", "127.0.0.1")
+    site = _replace(site, "/srv/nekosite/var", str(var))
+    site = _replace(
+        site,
+        r"(\n\s*server 127\.0\.0\.1:\d+ [^\n]*)+",
+        "".join(f"\n    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in app_ports),
+        pattern=True,
+    )
+    return NGINX_MAIN.format(prefix=prefix, site=site)
+
+
+def _postgres_database(name: str) -> str:
+    """A fresh database beside the test database; returns its URL."""
+    import psycopg
+
+    base = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    admin = base._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base._replace(path=f"/{name}").geturl()
+
+
+@pytest.fixture(scope="session")
+def deploy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
+    """nginx with deploy/nginx/nekosite.conf, two app servers started as the systemd unit starts
+    them (gunicorn -c deploy/gunicorn.conf.py, GUNICORN_BIND), PostgreSQL and Redis, files
+    through X-Accel-Redirect, uploads on their own origin. A database of its own, migrated and
+    with static files collected as the README's deployment steps say."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get(
+        "REDIS_URL"
+    ):
+        pytest.skip("the deploy stack needs DATABASE_URL (PostgreSQL) and REDIS_URL")
+    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+        pytest.skip("nginx is missing: apt-get install -y nginx")
+    tmp = tmp_path_factory.mktemp("deploy")
+    var = tmp / "var"
+    (var / "media").mkdir(parents=True)
+    port, app_ports = free_port(), [free_port(), free_port()]
+    env = clean_environment(
+        DATABASE_URL=_postgres_database("nekosite_journeys"),
+        REDIS_URL=os.environ["REDIS_URL"],
+        CACHE_KEY_PREFIX=f"journeys-{port}",
+        VAR_DIR=str(var),
+        SITE_URL=f"http://127.0.0.1:{port}",
+        UPLOAD_URL=f"http://localhost:{port}/",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        FILE_SERVING="x-accel",
+        TRUSTED_PROXIES="127.0.0.1",
+        # Every journey comes from 127.0.0.1 (see tests/browser_fixtures.embedded_site).
+        RATELIMIT_ANON_RATE="50/s",
+        RATELIMIT_AUTH_RATE="200/m",
+    )
+    log = tmp / "servers.log"
+    server = RealServer(
+        url=env["SITE_URL"], upload_url=env["UPLOAD_URL"], env=env, log=log, processes=[]
+    )
+    server.manage("migrate", "--noinput")
+    server.manage("collectstatic", "--noinput", "-v0")
+    server.create_superuser()
+    prefix = tmp / "nginx"
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / sub).mkdir(parents=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(deploy_nginx_conf(port=port, app_ports=app_ports, var=var, prefix=prefix))
+    with log.open("wb") as handle:
+        for app_port in app_ports:
+            server.processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "-c",
+                        "deploy/gunicorn.conf.py",
+                        "nekosite.wsgi:application",
+                    ],
+                    cwd=ROOT,
+                    env={**env, "GUNICORN_BIND": f"127.0.0.1:{app_port}"},
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        server.processes.append(
+            subprocess.Popen(
+                ["nginx", "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    try:
+        for app_port in app_ports:
+            wait_until_up(f"http://127.0.0.1:{app_port}/healthz", server.processes[0], log, 60)
+        wait_until_up(f"{server.url}/healthz", server.processes[-1], log, 30)
+        yield server
+    finally:
+        server.stop()
