@@ -17,6 +17,7 @@ Any test using `browser` is marked `browser`; any test using `site` is marked `s
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -112,6 +113,9 @@ def embedded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServ
         tmp_path_factory.mktemp("make-run"),
         RATELIMIT_ANON_RATE="50/s",
         RATELIMIT_AUTH_RATE="200/m",
+        # The file-host admin API's own signup (seed 004) is part of the flows tested on it.
+        ADMIN_REGISTRATION="true",
+        ADMIN_KEY=secrets.token_urlsafe(24),
     )
     try:
         server.create_superuser()

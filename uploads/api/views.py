@@ -171,7 +171,9 @@ def _text(description: str) -> dict:
 
 
 def _json(name: str, fields: dict, description: str) -> dict:
-    return {200: OpenApiResponse(inline_serializer(name, fields), description=description)}
+    # A copy: DRF's serializer metaclass pops the declared fields out of the dict it is given,
+    # so a dict shared by two calls (TOKEN_BODY) left the second schema with no body at all.
+    return {200: OpenApiResponse(inline_serializer(name, dict(fields)), description=description)}
 
 
 TOKEN_BODY = {"token": serializers.CharField()}
