@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -29,7 +30,7 @@ from accounts.services import filehost_token_get_or_create
 from nekosite.lib.errors import storage_errors
 from nekosite.lib.imagemeta import ImageRejected
 from nekosite.lib.thumbnails import make_thumbnail
-from uploads import selectors, sniffing
+from uploads import permissions, selectors, sniffing
 from uploads.errors import (
     AdminRegistrationClosed,
     BlockedFileType,
@@ -330,14 +331,29 @@ def admin_key_matches(adminkey: str) -> bool:
     )
 
 
+def moderators_group_ensure() -> Group:
+    """The moderators group with the permissions the file-host admin API needs; made on first
+    use. Idempotent: missing permissions are added back, an operator's additions are kept."""
+    group, _ = Group.objects.get_or_create(name=permissions.MODERATORS_GROUP)
+    wanted = [
+        Permission.objects.get(content_type__app_label=app, codename=codename)
+        for app, codename in (name.split(".", 1) for name in permissions.MODERATOR_PERMISSIONS)
+    ]
+    group.permissions.add(*wanted)
+    return group
+
+
 @transaction.atomic
 def admin_signup(*, username: str, password: str, adminkey: str) -> User:
-    """Seed 004 /api/admin/signup: a staff account, only with ADMIN_REGISTRATION and the key."""
+    """Seed 004 /api/admin/signup, only with ADMIN_REGISTRATION and the key: a staff account in
+    the moderators group, never a superuser (the group holds exactly what the admin API needs)."""
     if not settings.ADMIN_REGISTRATION:
         raise AdminRegistrationClosed()
     if not admin_key_matches(adminkey):
         raise InvalidAdminKey()
-    return _create_user(username=username, password=password, is_staff=True)
+    user = _create_user(username=username, password=password, is_staff=True)
+    user.groups.add(moderators_group_ensure())
+    return user
 
 
 @transaction.atomic
