@@ -312,6 +312,9 @@ ADMIN_KEY = env_str("ADMIN_KEY")
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 100)
 UPLOAD_QUOTA_BYTES = env_int("UPLOAD_QUOTA_BYTES", None)
 UPLOAD_QUOTA_FILES = env_int("UPLOAD_QUOTA_FILES", None)
+# Seconds browsers and CDNs may keep an uploaded file: a deletion or take-down is complete
+# once this has passed (uploads keep their name when deleted, so they are never "immutable").
+UPLOAD_CACHE_SECONDS = env_int("UPLOAD_CACHE_SECONDS", 3600)
 BLOCKED_UPLOAD_EXTENSIONS = [
     e.lower().lstrip(".") for e in env_list("BLOCKED_UPLOAD_EXTENSIONS", [])
 ]

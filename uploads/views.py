@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -48,6 +49,20 @@ def file_thumbnail(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
+# Inline-safe types that still run scripts (a PDF viewer's JavaScript): never inline on the
+# site's own origin, next to the dashboards and their cookies.
+ACTIVE_INLINE_TYPES = frozenset({"application/pdf"})
+
+
+def _uploads_share_site_origin() -> bool:
+    """True when UPLOAD_URL is a path, or an absolute URL on SITE_URL's scheme and host."""
+    upload = urlsplit(settings.UPLOAD_URL)
+    if not upload.netloc:
+        return True
+    site = urlsplit(settings.SITE_URL)
+    return (upload.scheme, upload.netloc.lower()) == (site.scheme, site.netloc.lower())
+
+
 @require_http_methods(["GET", "HEAD"])
 def serve_upload(request: HttpRequest, name: str) -> HttpResponse:
     upload = selectors.upload_get_by_name(name=name)
@@ -62,6 +77,10 @@ def serve_upload(request: HttpRequest, name: str) -> HttpResponse:
         etag=upload.sha256,
         last_modified=upload.created_at,
         download_name=upload.name,
+        # Not immutable, and not for a year: a deleted or taken-down file must leave browser
+        # and CDN caches within UPLOAD_CACHE_SECONDS.
+        cache_control=f"public, max-age={int(settings.UPLOAD_CACHE_SECONDS)}",
+        attachment_types=ACTIVE_INLINE_TYPES if _uploads_share_site_origin() else frozenset(),
     )
 
 

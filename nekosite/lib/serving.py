@@ -159,9 +159,15 @@ def stored_file_response(
     last_modified: datetime | None = None,
     download_name: str | None = None,
     cache_control: str = "public, max-age=31536000, immutable",
+    attachment_types: frozenset[str] = frozenset(),
 ) -> HttpResponse:
-    """A response for the stored object `name`, with the safe-serving headers in every mode."""
-    inline = is_inline_safe(content_type)
+    """A response for the stored object `name`, with the safe-serving headers in every mode.
+
+    `attachment_types` are served as sandboxed downloads here although they are inline-safe
+    elsewhere (e.g. PDFs, whose viewer runs scripts, when uploads share the site's origin).
+    """
+    base_type = content_type.split(";", 1)[0].strip().lower()
+    inline = is_inline_safe(content_type) and base_type not in attachment_types
     served_type = content_type if inline else "application/octet-stream"
     if served_type.startswith("text/plain") and "charset" not in served_type:
         served_type = "text/plain; charset=utf-8"
