@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -149,6 +150,7 @@ def _files_context(request: HttpRequest, form: UploadForm | None = None) -> dict
 
 
 @csrf_exempt
+@never_cache  # the page shows the file-host token: no shared cache, no stored copy
 @login_required
 @require_http_methods(["GET", "POST"])
 def files(request: HttpRequest) -> HttpResponse:

@@ -33,6 +33,8 @@ from uploads.errors import InvalidAdminKey
 from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
 
 UPLOAD_FIELD = "uploadFile"
+# Answers that carry a secret (a token, a registration key) are never kept by any cache.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 # --- header parsing -----------------------------------------------------------------------------
@@ -288,7 +290,7 @@ class TokenGetView(APIView):
     def post(self, request: Request) -> Response:
         user = _password_user(request)
         _, value = services.filehost_token_for(user=user)
-        return Response({"token": value})
+        return Response({"token": value}, headers=NO_STORE)
 
 
 class TokenRegenView(APIView):
@@ -419,7 +421,7 @@ class AdminRegkeyGenView(APIView):
     def post(self, request: Request) -> Response:
         staff = _staff_user(request, *permissions.REGKEY_ADD)
         (key,) = services.regkey_generate(created_by=staff, count=1)
-        return Response({"regkey": key})
+        return Response({"regkey": key}, headers=NO_STORE)
 
 
 class AdminTokenValidView(APIView):
@@ -449,7 +451,7 @@ class AdminTokenGetView(APIView):
         if not user.is_staff:
             raise ApiError("This account is not an admin.", 403)
         _, value = services.filehost_token_for(user=user)
-        return Response({"token": value})
+        return Response({"token": value}, headers=NO_STORE)
 
 
 QUERY = _h(
