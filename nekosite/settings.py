@@ -326,7 +326,8 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHand
 
 # --- Catalog API (seeds 001, 002) -------------------------------------------------------------
 API_VERSION = "v1.4.2"
-# Secret used to derive tokens from their stored nonce; defaults to SECRET_KEY.
+# Secret used to derive tokens from their stored nonce; defaults to SECRET_KEY, except that
+# production wants its own value (system check nekosite.E003, nekosite/checks.py).
 TOKEN_SECRET = env_str("TOKEN_SECRET") or SECRET_KEY
 # Pillow refuses images with more pixels than this (decompression bombs).
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 64_000_000)
