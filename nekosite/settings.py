@@ -331,6 +331,11 @@ API_VERSION = "v1.4.2"
 TOKEN_SECRET = env_str("TOKEN_SECRET") or SECRET_KEY
 # Pillow refuses images with more pixels than this (decompression bombs).
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 64_000_000)
+# Dashboard thumbnails are made on request: an image that would decode to more pixels than
+# this (after JPEG's reduced-scale decoding) gets a placeholder icon, and each process makes
+# at most THUMBNAIL_CONCURRENCY thumbnails at once (others wait a second, then 503).
+THUMBNAIL_MAX_PIXELS = env_int("THUMBNAIL_MAX_PIXELS", 16_000_000)
+THUMBNAIL_CONCURRENCY = env_int("THUMBNAIL_CONCURRENCY", 2)
 
 # --- Rate limits (seeds 000, 001, 003) --------------------------------------------------------
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)

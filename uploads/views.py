@@ -18,8 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import bruteforce
 from accounts.services import token_regenerate
-from nekosite.lib.errors import ApiError
+from nekosite.lib.errors import ApiError, error_response
 from nekosite.lib.serving import stored_file_response
+from nekosite.lib.thumbnails import SLOT_RETRY_AFTER, ThumbnailBusy
 from uploads import selectors, services
 from uploads.forms import DeleteAccountForm, SignupForm, UploadForm
 from uploads.storage import upload_storage
@@ -34,7 +35,15 @@ PAGE_SIZE = 50
 def file_thumbnail(request: HttpRequest, name: str) -> HttpResponse:
     """The owner's dashboard thumbnail of an image upload (made once, then kept)."""
     upload = selectors.upload_get_for_user(user=request.user, name=name)
-    thumbnail = services.upload_thumbnail_ensure(upload=upload) if upload else None
+    try:
+        thumbnail = services.upload_thumbnail_ensure(upload=upload) if upload else None
+    except ThumbnailBusy:
+        # Not a JSON path, so the error middleware leaves it to us: the one envelope still.
+        return error_response(
+            503,
+            "Thumbnails are being made for other requests; retry shortly.",
+            headers={"Retry-After": SLOT_RETRY_AFTER},
+        )
     if thumbnail is None:
         raise Http404("No thumbnail for this file.")
     storage = upload_storage()
