@@ -98,7 +98,7 @@ class UserAdmin(DjangoUserAdmin):
     @staticmethod
     def outranks(request: HttpRequest, user: User) -> bool:
         """Staff may act on a superuser's account only when they are superusers themselves."""
-        return request.user.is_superuser or not user.is_superuser
+        return user.can_be_managed_by(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         if obj is not None and not self.outranks(request, obj):

@@ -15,6 +15,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    def can_be_managed_by(self, user: object) -> bool:
+        """Only a superuser may change, disable or delete a superuser's account (the admin and
+        the file-host admin API apply the same rule)."""
+        return bool(getattr(user, "is_superuser", False)) or not self.is_superuser
+
 
 class ApiApplication(models.Model):
     """A request for a catalog API token (seed 000: an admin approves the app first)."""

@@ -56,7 +56,8 @@ def token_value(*, token: Token) -> str:
 
 @transaction.atomic
 def token_regenerate(*, token: Token) -> str:
-    """New value for the same token row; the old value stops working at once."""
+    """New value for the same token row. The old value is refused at once by this worker and
+    within READ_CACHE_MS by the others (nekosite/lib/readcache.py)."""
     token.nonce = tokens.new_nonce()
     value = tokens.derive(token.nonce, token.kind)
     token.digest = tokens.digest(value)

@@ -132,7 +132,9 @@ def token_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "This application has no active token to regenerate.")
         return _detail(pk)
     services.token_regenerate(token=token)
-    messages.success(request, "A new token was generated; the old one stopped working.")
+    messages.success(
+        request, "A new token was generated; the old one stops working within a second."
+    )
     return _detail(pk)
 
 

@@ -6,6 +6,7 @@ class NekositeConfig(AppConfig):
     verbose_name = "nekosite"
 
     def ready(self) -> None:
+        from nekosite import checks  # noqa: F401 - registers the system checks
         from nekosite.lib import sqlite_regexp
 
         sqlite_regexp.install()

@@ -318,6 +318,9 @@ ADMIN_KEY = env_str("ADMIN_KEY")
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 100)
 UPLOAD_QUOTA_BYTES = env_int("UPLOAD_QUOTA_BYTES", None)
 UPLOAD_QUOTA_FILES = env_int("UPLOAD_QUOTA_FILES", None)
+# Seconds browsers and CDNs may keep an uploaded file: a deletion or take-down is complete
+# once this has passed (uploads keep their name when deleted, so they are never "immutable").
+UPLOAD_CACHE_SECONDS = env_int("UPLOAD_CACHE_SECONDS", 3600)
 BLOCKED_UPLOAD_EXTENSIONS = [
     e.lower().lstrip(".") for e in env_list("BLOCKED_UPLOAD_EXTENSIONS", [])
 ]
@@ -329,10 +332,16 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHand
 
 # --- Catalog API (seeds 001, 002) -------------------------------------------------------------
 API_VERSION = "v1.4.2"
-# Secret used to derive tokens from their stored nonce; defaults to SECRET_KEY.
+# Secret used to derive tokens from their stored nonce; defaults to SECRET_KEY, except that
+# production wants its own value (system check nekosite.E003, nekosite/checks.py).
 TOKEN_SECRET = env_str("TOKEN_SECRET") or SECRET_KEY
 # Pillow refuses images with more pixels than this (decompression bombs).
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 64_000_000)
+# Dashboard thumbnails are made on request: an image that would decode to more pixels than
+# this (after JPEG's reduced-scale decoding) gets a placeholder icon, and each process makes
+# at most THUMBNAIL_CONCURRENCY thumbnails at once (others wait a second, then 503).
+THUMBNAIL_MAX_PIXELS = env_int("THUMBNAIL_MAX_PIXELS", 16_000_000)
+THUMBNAIL_CONCURRENCY = env_int("THUMBNAIL_CONCURRENCY", 2)
 
 # --- Rate limits (seeds 000, 001, 003) --------------------------------------------------------
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -28,8 +29,8 @@ from accounts.models import Token, User
 from accounts.services import filehost_token_get_or_create
 from nekosite.lib.errors import storage_errors
 from nekosite.lib.imagemeta import ImageRejected
-from nekosite.lib.thumbnails import make_thumbnail
-from uploads import selectors, sniffing
+from nekosite.lib.thumbnails import make_thumbnail, placeholder_thumbnail, thumbnail_slot
+from uploads import permissions, selectors, sniffing
 from uploads.errors import (
     AdminRegistrationClosed,
     BlockedFileType,
@@ -178,9 +179,13 @@ def thumbnail_name(name: str) -> str:
 
 
 def upload_thumbnail_ensure(*, upload: Upload) -> str | None:
-    """The stored name of the upload's WebP thumbnail, made once on first use.
+    """The stored name of the upload's WebP thumbnail, made once on first use and kept in the
+    uploads storage (deleted with the upload by _delete_stored).
 
-    None when the upload is no previewable image or Pillow refuses it (a bomb, a lie).
+    None when the upload is no previewable image. An image Pillow refuses (a bomb, a lie, or
+    more decoded pixels than THUMBNAIL_MAX_PIXELS) gets the generic placeholder, stored like a
+    thumbnail so it is never decoded again. Raises ThumbnailBusy when this process is already
+    making THUMBNAIL_CONCURRENCY thumbnails.
     """
     if not upload.is_previewable_image:
         return None
@@ -188,13 +193,17 @@ def upload_thumbnail_ensure(*, upload: Upload) -> str | None:
     name = thumbnail_name(upload.name)
     if storage.exists(name):
         return name
-    try:
-        with storage.open(upload.name, "rb") as handle:
-            data = make_thumbnail(handle)
-    except ImageRejected:
-        return None
-    saved = storage.save(name, ContentFile(data))
-    if saved != name:  # a parallel request made it first; keep one copy
+    with thumbnail_slot():
+        if storage.exists(name):  # made by another request while this one waited
+            return name
+        try:
+            with storage.open(upload.name, "rb") as handle:
+                data = make_thumbnail(handle, decode_budget=int(settings.THUMBNAIL_MAX_PIXELS))
+        except ImageRejected as exc:
+            logger.info("placeholder thumbnail for %s: %s", upload.name, exc.message)
+            data = placeholder_thumbnail()
+        saved = storage.save(name, ContentFile(data))
+    if saved != name:  # a parallel request (another process) made it first; keep one copy
         storage.delete(saved)
     if not Upload.objects.filter(pk=upload.pk).exists():
         storage.delete(name)  # deleted meanwhile: leave no orphan thumbnail
@@ -330,14 +339,29 @@ def admin_key_matches(adminkey: str) -> bool:
     )
 
 
+def moderators_group_ensure() -> Group:
+    """The moderators group with the permissions the file-host admin API needs; made on first
+    use. Idempotent: missing permissions are added back, an operator's additions are kept."""
+    group, _ = Group.objects.get_or_create(name=permissions.MODERATORS_GROUP)
+    wanted = [
+        Permission.objects.get(content_type__app_label=app, codename=codename)
+        for app, codename in (name.split(".", 1) for name in permissions.MODERATOR_PERMISSIONS)
+    ]
+    group.permissions.add(*wanted)
+    return group
+
+
 @transaction.atomic
 def admin_signup(*, username: str, password: str, adminkey: str) -> User:
-    """Seed 004 /api/admin/signup: a staff account, only with ADMIN_REGISTRATION and the key."""
+    """Seed 004 /api/admin/signup, only with ADMIN_REGISTRATION and the key: a staff account in
+    the moderators group, never a superuser (the group holds exactly what the admin API needs)."""
     if not settings.ADMIN_REGISTRATION:
         raise AdminRegistrationClosed()
     if not admin_key_matches(adminkey):
         raise InvalidAdminKey()
-    return _create_user(username=username, password=password, is_staff=True)
+    user = _create_user(username=username, password=password, is_staff=True)
+    user.groups.add(moderators_group_ensure())
+    return user
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,13 +12,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import bruteforce
 from accounts.services import token_regenerate
-from nekosite.lib.errors import ApiError
+from nekosite.lib.errors import ApiError, error_response
 from nekosite.lib.serving import stored_file_response
+from nekosite.lib.thumbnails import SLOT_RETRY_AFTER, ThumbnailBusy
 from uploads import selectors, services
 from uploads.forms import DeleteAccountForm, SignupForm, UploadForm
 from uploads.storage import upload_storage
@@ -32,7 +35,15 @@ PAGE_SIZE = 50
 def file_thumbnail(request: HttpRequest, name: str) -> HttpResponse:
     """The owner's dashboard thumbnail of an image upload (made once, then kept)."""
     upload = selectors.upload_get_for_user(user=request.user, name=name)
-    thumbnail = services.upload_thumbnail_ensure(upload=upload) if upload else None
+    try:
+        thumbnail = services.upload_thumbnail_ensure(upload=upload) if upload else None
+    except ThumbnailBusy:
+        # Not a JSON path, so the error middleware leaves it to us: the one envelope still.
+        return error_response(
+            503,
+            "Thumbnails are being made for other requests; retry shortly.",
+            headers={"Retry-After": SLOT_RETRY_AFTER},
+        )
     if thumbnail is None:
         raise Http404("No thumbnail for this file.")
     storage = upload_storage()
@@ -46,6 +57,20 @@ def file_thumbnail(request: HttpRequest, name: str) -> HttpResponse:
         last_modified=upload.created_at,
         cache_control="private, max-age=86400",
     )
+
+
+# Inline-safe types that still run scripts (a PDF viewer's JavaScript): never inline on the
+# site's own origin, next to the dashboards and their cookies.
+ACTIVE_INLINE_TYPES = frozenset({"application/pdf"})
+
+
+def _uploads_share_site_origin() -> bool:
+    """True when UPLOAD_URL is a path, or an absolute URL on SITE_URL's scheme and host."""
+    upload = urlsplit(settings.UPLOAD_URL)
+    if not upload.netloc:
+        return True
+    site = urlsplit(settings.SITE_URL)
+    return (upload.scheme, upload.netloc.lower()) == (site.scheme, site.netloc.lower())
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -62,6 +87,10 @@ def serve_upload(request: HttpRequest, name: str) -> HttpResponse:
         etag=upload.sha256,
         last_modified=upload.created_at,
         download_name=upload.name,
+        # Not immutable, and not for a year: a deleted or taken-down file must leave browser
+        # and CDN caches within UPLOAD_CACHE_SECONDS.
+        cache_control=f"public, max-age={int(settings.UPLOAD_CACHE_SECONDS)}",
+        attachment_types=ACTIVE_INLINE_TYPES if _uploads_share_site_origin() else frozenset(),
     )
 
 
@@ -130,6 +159,7 @@ def _files_context(request: HttpRequest, form: UploadForm | None = None) -> dict
 
 
 @csrf_exempt
+@never_cache  # the page shows the file-host token: no shared cache, no stored copy
 @login_required
 @require_http_methods(["GET", "POST"])
 def files(request: HttpRequest) -> HttpResponse:

@@ -127,7 +127,7 @@ def test_full_flow_request_approve_reveal_regenerate_revoke(
         f"/dashboard/applications/{application.pk}/regenerate/", follow=True
     )
     assert response.redirect_chain == [(f"/dashboard/applications/{application.pk}/", 302)]
-    assert "A new token was generated; the old one stopped working." in [
+    assert "A new token was generated; the old one stops working within a second." in [
         str(m) for m in response.context["messages"]
     ]
     new_value = _shown_token(owner_client, application)

@@ -82,5 +82,5 @@ def test_reveal_works_without_javascript(
     # Regenerate is a plain form POST followed by a redirect and a message.
     page.click("text=Regenerate")
     page.wait_for_url(f"{live_server.url}/dashboard/applications/{pk}/")
-    assert "the old one stopped working" in page.inner_text(".messages")
+    assert "the old one stops working within a second" in page.inner_text(".messages")
     context.close()

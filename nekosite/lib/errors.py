@@ -251,7 +251,7 @@ class JsonErrorMiddleware:
             and not getattr(response, "keep_body", False)
         ):
             converted = error_response(response.status_code)
-            for header in ("Allow", "Retry-After", *RATELIMIT_HEADERS):
+            for header in ("Allow", "Retry-After", "Content-Range", *RATELIMIT_HEADERS):
                 if header in response:
                     converted[header] = response[header]
             return converted

@@ -36,7 +36,11 @@ SANDBOX_CSP = (
     "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 )
 CHUNK_SIZE = 256 * 1024
-_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits only (\d would take any Unicode digit, which int() accepts and HTTP does not).
+_RANGE_RE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
+# Positions beyond any real file; longer numbers are never handed to int(), which refuses
+# strings of more than 4,300 digits and takes time on long ones.
+_MAX_POSITION_DIGITS = 18
 
 
 def is_inline_safe(content_type: str) -> bool:
@@ -72,15 +76,23 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     if first == "" and last == "":
         return None
     if first == "":
-        length = int(last)
+        length = _position(last)
         if length == 0:
             return False
         return max(size - length, 0), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
     if start >= size or end < start:
         return False
     return start, min(end, size - 1)
+
+
+def _position(digits: str) -> int:
+    """A byte position from ASCII digits; absurdly long numbers mean "past any file" (10**18)."""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > _MAX_POSITION_DIGITS:
+        return 10**_MAX_POSITION_DIGITS
+    return int(digits)
 
 
 def _iter_file(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
@@ -147,9 +159,15 @@ def stored_file_response(
     last_modified: datetime | None = None,
     download_name: str | None = None,
     cache_control: str = "public, max-age=31536000, immutable",
+    attachment_types: frozenset[str] = frozenset(),
 ) -> HttpResponse:
-    """A response for the stored object `name`, with the safe-serving headers in every mode."""
-    inline = is_inline_safe(content_type)
+    """A response for the stored object `name`, with the safe-serving headers in every mode.
+
+    `attachment_types` are served as sandboxed downloads here although they are inline-safe
+    elsewhere (e.g. PDFs, whose viewer runs scripts, when uploads share the site's origin).
+    """
+    base_type = content_type.split(";", 1)[0].strip().lower()
+    inline = is_inline_safe(content_type) and base_type not in attachment_types
     served_type = content_type if inline else "application/octet-stream"
     if served_type.startswith("text/plain") and "charset" not in served_type:
         served_type = "text/plain; charset=utf-8"

@@ -27,12 +27,14 @@ from accounts.models import Token, User
 from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError
 from nekosite.lib.openapi import HEADER_VALUE_PATTERN, NO_CONTROL_PATTERN, ErrorSerializer
-from uploads import selectors, services
+from uploads import permissions, selectors, services
 from uploads.api import wire
 from uploads.errors import InvalidAdminKey
 from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
 
 UPLOAD_FIELD = "uploadFile"
+# Answers that carry a secret (a token, a registration key) are never kept by any cache.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 # --- header parsing -----------------------------------------------------------------------------
@@ -67,10 +69,14 @@ def _authenticated_user(request: Request) -> User:
     return _authenticated_token(request).user
 
 
-def _staff_user(request: Request) -> User:
+def _staff_user(request: Request, *perms: str) -> User:
+    """The staff member owning the token, holding every one of `perms` (the same ones the
+    Django admin demands for the matching action, uploads/permissions.py); 403 otherwise."""
     user = _authenticated_user(request)
     if not user.is_staff:
         raise ApiError("This token does not belong to an admin.", 403)
+    if not user.has_perms(perms):
+        raise ApiError("This admin does not have the permission to do this.", 403)
     return user
 
 
@@ -286,7 +292,7 @@ class TokenGetView(APIView):
     def post(self, request: Request) -> Response:
         user = _password_user(request)
         _, value = services.filehost_token_for(user=user)
-        return Response({"token": value})
+        return Response({"token": value}, headers=NO_STORE)
 
 
 class TokenRegenView(APIView):
@@ -415,9 +421,9 @@ class AdminRegkeyGenView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        staff = _staff_user(request)
+        staff = _staff_user(request, *permissions.REGKEY_ADD)
         (key,) = services.regkey_generate(created_by=staff, count=1)
-        return Response({"regkey": key})
+        return Response({"regkey": key}, headers=NO_STORE)
 
 
 class AdminTokenValidView(APIView):
@@ -447,7 +453,7 @@ class AdminTokenGetView(APIView):
         if not user.is_staff:
             raise ApiError("This account is not an admin.", 403)
         _, value = services.filehost_token_for(user=user)
-        return Response({"token": value})
+        return Response({"token": value}, headers=NO_STORE)
 
 
 QUERY = _h(
@@ -475,7 +481,7 @@ class AdminListUploadsView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        _staff_user(request)
+        _staff_user(request, *permissions.UPLOAD_VIEW)
         query = _query(request)
         rows = selectors.admin_upload_list(query=query)
         return Response([wire.admin_upload_row(upload) for upload in rows])
@@ -489,7 +495,7 @@ class AdminListUsersView(APIView):
         responses={200: OpenApiResponse(NAME_LIST, description="Usernames."), **_errors(401, 403)},
     )
     def post(self, request: Request) -> Response:
-        _staff_user(request)
+        _staff_user(request, *permissions.USER_VIEW)
         users = selectors.admin_user_list(query=_query(request))
         return Response(list(users.values_list("username", flat=True)))
 
@@ -514,7 +520,7 @@ class AdminDeleteFileView(APIView):
         responses={**_text('"<name> has been deleted!"'), **_errors(401, 403, 404)},
     )
     def post(self, request: Request) -> Response:
-        _staff_user(request)
+        _staff_user(request, *permissions.UPLOAD_DELETE)
         name = _header(request, "file")
         upload = selectors.upload_get_by_name(name=name)
         if upload is None:
@@ -531,10 +537,12 @@ class AdminDeleteUserView(APIView):
         responses={**_text('"This user has been deleted"'), **_errors(401, 403, 404)},
     )
     def post(self, request: Request) -> Response:
-        _staff_user(request)
+        staff = _staff_user(request, *permissions.USER_DELETE)
         username = _header(request, "username")
         user = User.objects.filter(username=username).first()
         if user is None:
             raise ApiError("This user does not exist.", 404)
+        if not user.can_be_managed_by(staff):
+            raise ApiError("Only a superuser can delete a superuser.", 403)
         services.user_delete_with_files(user=user)
         return wire.text(wire.USER_DELETED)

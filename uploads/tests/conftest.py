@@ -14,6 +14,7 @@ from PIL import Image
 
 from accounts.models import User
 from accounts.services import filehost_token_get_or_create
+from uploads.services import moderators_group_ensure
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -71,7 +72,10 @@ def other_user(db: None) -> User:
 
 @pytest.fixture
 def staff(db: None) -> User:
-    return make_user("admin1", staff=True)
+    """A moderator: staff in the group ADMIN_KEY sign-ups join (uploads/permissions.py)."""
+    user = make_user("admin1", staff=True)
+    user.groups.add(moderators_group_ensure())
+    return user
 
 
 @pytest.fixture

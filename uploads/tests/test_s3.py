@@ -123,3 +123,21 @@ def test_storage_check_finds_and_fixes_orphans_in_the_bucket(
     call_command("storage_check", "--fix", "--min-age", "0", stdout=out)
     assert "orphan (stored, no row): Orphan1.txt" in out.getvalue()
     assert bucket_keys(s3) == [f"uploads/{good}"]
+
+
+def test_thumbnail_is_kept_in_the_bucket_once_and_deleted_with_its_upload(
+    s3: Any, client: Client, owner: User, owner_token: str, upload_file: Any, settings: Any
+) -> None:
+    settings.FILE_SERVING = "django"
+    name = stored_name(upload_file(owner_token, png_bytes((640, 480)), "cat.png"))
+    client.force_login(owner)
+    first = client.get(f"/dashboard/files/{name}/thumb.webp")
+    assert first.status_code == 200
+    body = b"".join(first.streaming_content)
+    assert bucket_keys(s3) == sorted([f"uploads/_thumbs/{name}.webp", f"uploads/{name}"])
+    # Served from the kept object: the original's bytes are no longer needed.
+    s3.delete_object(Bucket=BUCKET, Key=f"uploads/{name}")
+    again = client.get(f"/dashboard/files/{name}/thumb.webp")
+    assert b"".join(again.streaming_content) == body
+    client.post("/api/files/delete", HTTP_TOKEN=owner_token, HTTP_FILE=name)
+    assert bucket_keys(s3) == []

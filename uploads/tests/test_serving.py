@@ -96,3 +96,64 @@ def test_text_is_served_as_utf8_plain_text(
 ) -> None:
     name = stored_name(upload_file(owner_token, "héllo".encode(), "a.txt"))
     assert client.get(f"/u/{name}")["Content-Type"] == "text/plain; charset=utf-8"
+
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def test_pdf_on_the_sites_own_origin_is_a_sandboxed_attachment(
+    client: Client, owner_token: str, upload_file: Any, settings: Any
+) -> None:
+    # The default UPLOAD_URL (/u/) is on the main origin, where a PDF's scripts would run
+    # next to the dashboards (issue #17).
+    settings.UPLOAD_URL = "/u/"
+    name = stored_name(upload_file(owner_token, PDF, "paper.pdf"))
+    response = client.get(f"/u/{name}")
+    assert response["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert body_of(response) == PDF
+
+
+def test_pdf_on_an_upload_url_with_the_sites_host_is_a_sandboxed_attachment(
+    client: Client, owner_token: str, upload_file: Any, settings: Any
+) -> None:
+    settings.UPLOAD_URL = f"{settings.SITE_URL}/u/"
+    name = stored_name(upload_file(owner_token, PDF, "paper.pdf"))
+    response = client.get(f"/u/{name}")
+    assert response["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_pdf_on_a_separate_upload_origin_is_inline(
+    client: Client, owner_token: str, upload_file: Any, settings: Any
+) -> None:
+    settings.UPLOAD_URL = "https://i.example.org/"
+    name = stored_name(upload_file(owner_token, PDF, "paper.pdf"))
+    response = client.get(f"/u/{name}")
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("inline")
+
+
+def test_uploads_are_cached_for_upload_cache_seconds_and_never_immutable(
+    client: Client, owner_token: str, upload_file: Any, settings: Any
+) -> None:
+    # A deleted or taken-down file must not live on in caches for a year (issue #17).
+    settings.UPLOAD_CACHE_SECONDS = 600
+    name = stored_name(upload_file(owner_token, png_bytes(), "cat.png"))
+    for response in (
+        client.get(f"/u/{name}"),
+        client.head(f"/u/{name}"),
+        client.get(f"/u/{name}", HTTP_RANGE="bytes=0-3"),
+    ):
+        assert response["Cache-Control"] == "public, max-age=600"
+    etag = client.get(f"/u/{name}")["ETag"]
+    assert client.get(f"/u/{name}", HTTP_IF_NONE_MATCH=etag)["Cache-Control"] == (
+        "public, max-age=600"
+    )
+
+
+def test_uploads_cache_lifetime_defaults_to_an_hour(
+    client: Client, owner_token: str, upload_file: Any
+) -> None:
+    name = stored_name(upload_file(owner_token, b"words", "a.txt"))
+    assert client.get(f"/u/{name}")["Cache-Control"] == "public, max-age=3600"
