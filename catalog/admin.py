@@ -27,6 +27,7 @@ from catalog.services import (
     image_update_metadata,
 )
 from nekosite.lib.imagemeta import ImageRejected
+from nekosite.lib.slowbody import accepts_files
 
 
 class ImageIngestForm(ImageAddForm):
@@ -102,6 +103,7 @@ URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Image)
+@accepts_files
 class ImageAdmin(admin.ModelAdmin):
     formfield_overrides = URL_FIELD_OVERRIDES
     list_display = [

@@ -20,6 +20,7 @@ from accounts import bruteforce
 from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError, error_response
 from nekosite.lib.serving import stored_file_response
+from nekosite.lib.slowbody import accepts_files
 from nekosite.lib.thumbnails import SLOT_RETRY_AFTER, ThumbnailBusy
 from uploads import selectors, services
 from uploads.forms import DeleteAccountForm, SignupForm, UploadForm
@@ -158,6 +159,7 @@ def _files_context(request: HttpRequest, form: UploadForm | None = None) -> dict
     }
 
 
+@accepts_files
 @csrf_exempt
 @never_cache  # the page shows the file-host token: no shared cache, no stored copy
 @login_required

@@ -14,9 +14,16 @@ deployments without a buffering proxy:
    (a slot is given back as soon as the body is complete, before the upload is stored)
    (BODY_READ_SLOTS); another body-carrying request waits SLOT_WAIT_SECONDS for a slot and
    then gets 503 with Retry-After without its body being read, so one thread always stays
-   free for everything else.
+   free for everything else. One client address holds at most SLOTS_PER_ADDRESS of them, so
+   a single attacker trickling bodies on many connections cannot take every slot.
+3. Small bodies where no file is taken: a view that accepts files says so with
+   `@accepts_files` (a function view, a view class, or a ModelAdmin whose form has a file
+   field); every other endpoint refuses a declared Content-Length over FORM_BODY_MAX_BYTES
+   with 413 before reading a byte. Without it, a login form could be sent a 1 GB multipart
+   body that the CSRF check would read at the client's pace.
 
-Both only act under gunicorn (which exposes the client socket as environ["gunicorn.socket"]).
+1 and 2 only act under gunicorn (which exposes the client socket as environ["gunicorn.socket"]);
+3 acts everywhere.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
+from nekosite.lib.clientip import client_ip
 from nekosite.lib.errors import ApiError, error_response
 
 logger = logging.getLogger(__name__)
@@ -42,8 +51,35 @@ PIECE = 64 * 1024
 # The embedded default runs 4 threads per worker; keep one for requests without a body.
 BODY_READ_SLOTS = 3
 SLOT_WAIT_SECONDS = 0.25
+# One address may read this many bodies at once per process (2 workers: 2 of the 6 slots).
+SLOTS_PER_ADDRESS = 1
+# The largest body of an endpoint that takes no file: forms, JSON, admin bulk actions on a few
+# thousand rows. Bigger bodies are uploads, which only views marked @accepts_files take.
+FORM_BODY_MAX_BYTES = 256 * 1024
+TOO_BIG_MESSAGE = "This endpoint takes no file; the request body is too large."
 SLOW_MESSAGE = "The request body arrived too slowly (under 16 KB/s) and was cut off; please retry."
 BUSY_MESSAGE = "Too many uploads are in progress on this server, please retry shortly."
+
+
+ViewT = Any
+
+
+def accepts_files(view: ViewT) -> ViewT:
+    """Mark a view (function, view class or ModelAdmin) as one that takes uploaded files, so
+    its bodies may be as large as MAX_UPLOAD_MB instead of FORM_BODY_MAX_BYTES."""
+    view.accepts_files = True
+    return view
+
+
+def view_accepts_files(path: str) -> bool:
+    try:
+        func = resolve(path).func
+    except Resolver404:
+        return False
+    # Function views carry the mark; class-based views (Django's view_class, DRF's cls) and
+    # admin views (model_admin) carry it on their class or ModelAdmin.
+    owners = (func, *(getattr(func, name, None) for name in ("view_class", "cls", "model_admin")))
+    return any(getattr(owner, "accepts_files", False) for owner in owners if owner is not None)
 
 
 class SlowBody(ApiError):
@@ -165,6 +201,21 @@ class SlowBodyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.slots = threading.BoundedSemaphore(BODY_READ_SLOTS)
+        self.lock = threading.Lock()
+        self.by_address: dict[str, int] = {}
+
+    def _take_address_slot(self, address: str) -> bool:
+        with self.lock:
+            if self.by_address.get(address, 0) >= SLOTS_PER_ADDRESS:
+                return False
+            self.by_address[address] = self.by_address.get(address, 0) + 1
+            return True
+
+    def _give_address_slot(self, address: str) -> None:
+        with self.lock:
+            left = self.by_address.pop(address, 1) - 1
+            if left > 0:
+                self.by_address[address] = left
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         sock = request.META.get("gunicorn.socket")
@@ -172,11 +223,21 @@ class SlowBodyMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
+        if length > FORM_BODY_MAX_BYTES and not view_accepts_files(request.path_info):
+            if sock is not None:
+                _stop_reading(sock)
+            return error_response(413, TOO_BIG_MESSAGE)
         if sock is None or length <= 0 or not hasattr(request, "_stream"):
             return self.get_response(request)
+        address = client_ip(request)
         # A short wait absorbs bursts of ordinary uploads; a full house of slow bodies costs
         # the spare thread only this long per refused request.
+        if not self._take_address_slot(address):
+            logger.warning("slow body guard: %s already sends a body here", address)
+            _stop_reading(sock)
+            return error_response(503, BUSY_MESSAGE, headers={"Retry-After": "2"})
         if not self.slots.acquire(timeout=SLOT_WAIT_SECONDS):
+            self._give_address_slot(address)
             logger.warning("slow body guard: no free body slot for %s", request.path)
             _stop_reading(sock)
             return error_response(503, BUSY_MESSAGE, headers={"Retry-After": "2"})
@@ -186,6 +247,7 @@ class SlowBodyMiddleware:
             if not released.is_set():
                 released.set()
                 self.slots.release()
+                self._give_address_slot(address)
 
         stream = DeadlineStream(request._stream, sock, length, release)  # type: ignore[attr-defined]
         try:

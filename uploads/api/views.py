@@ -27,6 +27,7 @@ from accounts.models import Token, User
 from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError
 from nekosite.lib.openapi import HEADER_VALUE_PATTERN, NO_CONTROL_PATTERN, ErrorSerializer
+from nekosite.lib.slowbody import accepts_files
 from uploads import permissions, selectors, services
 from uploads.api import wire
 from uploads.errors import InvalidAdminKey
@@ -338,6 +339,7 @@ class NonEmptyFileField(serializers.FileField):
     """Schema only: an empty file is refused with 400, so the upload is one byte or more."""
 
 
+@accepts_files
 class FilesUploadView(APIView):
     parser_classes = [MultiPartParser]
 
