@@ -6,6 +6,9 @@ class NekositeConfig(AppConfig):
     verbose_name = "nekosite"
 
     def ready(self) -> None:
-        from nekosite.lib import sqlite_regexp
+        from django.db.models.signals import post_migrate
+
+        from nekosite.lib import cache, sqlite_regexp
 
         sqlite_regexp.install()
+        post_migrate.connect(cache.create_cache_table, sender=self)
