@@ -22,17 +22,12 @@ class LoginForm(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
         try:
-            bruteforce.check(self.request, username)
+            # Counted before the password is checked, so a locked-out attacker learns nothing.
+            bruteforce.attempt(self.request, username)
         except bruteforce.TooManyAttempts as exc:
-            # Checked before the password, so a locked-out attacker learns nothing from it.
             raise ValidationError(exc.message, code="too_many_attempts") from exc
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            if self.cleaned_data.get("password"):
-                bruteforce.record_failure(self.request, username)
-            raise
-        bruteforce.reset(self.request, username)
+        cleaned = super().clean()
+        bruteforce.succeeded(username)
         return cleaned
 
 
@@ -45,15 +40,11 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
     def clean_old_password(self) -> str:
         username = self.user.get_username()
         try:
-            bruteforce.check(self.request, username)
+            bruteforce.attempt(self.request, username)
         except bruteforce.TooManyAttempts as exc:
             raise ValidationError(exc.message, code="too_many_attempts") from exc
-        try:
-            old_password = super().clean_old_password()
-        except ValidationError:
-            bruteforce.record_failure(self.request, username)
-            raise
-        bruteforce.reset(self.request, username)
+        old_password = super().clean_old_password()
+        bruteforce.succeeded(username)
         return old_password
 
 

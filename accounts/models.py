@@ -5,8 +5,10 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
+from nekosite.lib.readcache import ReadOnlyWhenCached
 
-class User(AbstractUser):
+
+class User(ReadOnlyWhenCached, AbstractUser):
     """The site's user: uploader, API developer, or staff moderator."""
 
     class Meta:
@@ -21,7 +23,7 @@ class User(AbstractUser):
         return bool(getattr(user, "is_superuser", False)) or not self.is_superuser
 
 
-class ApiApplication(models.Model):
+class ApiApplication(ReadOnlyWhenCached, models.Model):
     """A request for a catalog API token (seed 000: an admin approves the app first)."""
 
     class Status(models.TextChoices):
@@ -54,7 +56,7 @@ class ApiApplication(models.Model):
         return f"{self.name} ({self.user})"
 
 
-class Token(models.Model):
+class Token(ReadOnlyWhenCached, models.Model):
     """A bearer token. Only a hash and a nonce are stored; the token is derived again for display.
 
     token = HMAC(TOKEN_SECRET, nonce), formatted per kind, so a copy of the database alone

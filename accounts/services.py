@@ -58,6 +58,7 @@ def token_value(*, token: Token) -> str:
 def token_regenerate(*, token: Token) -> str:
     """New value for the same token row. The old value is refused at once by this worker and
     within READ_CACHE_MS by the others (nekosite/lib/readcache.py)."""
+    token = Token.objects.select_for_update().get(pk=token.pk)
     token.nonce = tokens.new_nonce()
     value = tokens.derive(token.nonce, token.kind)
     token.digest = tokens.digest(value)
@@ -68,6 +69,7 @@ def token_regenerate(*, token: Token) -> str:
 
 @transaction.atomic
 def token_revoke(*, token: Token) -> None:
+    token = Token.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
@@ -77,7 +79,8 @@ def token_authenticate(*, value: str, kind: str) -> Token | None:
     """The active token of this kind with this value, or None. Constant-time comparison.
 
     The Token (with user, issuer and application) may be shared with other requests of this
-    worker: read it, and change tokens only through the services below.
+    worker, so it is read-only (nekosite.lib.readcache.freeze); the services below that change
+    a token fetch their own copy of the row.
     """
     if not value or len(value) > 200:
         return None
@@ -93,7 +96,7 @@ def token_authenticate(*, value: str, kind: str) -> Token | None:
             .first()
         )
         if token is not None:
-            _token_cache.put(stamp, (kind, wanted), token)
+            token = _token_cache.put(stamp, (kind, wanted), token)
     if token is None or not hmac.compare_digest(token.digest, wanted):
         return None
     if not token.is_active() or not token.user.is_active:
@@ -238,6 +241,7 @@ def user_enable(*, user: User) -> None:
 def token_set_rate_limit(*, token: Token, per_second: int | None) -> None:
     """Staff raise or lower one token's limit (seed 003: "We may raise the limits for
     individual API clients on a case-by-case basis")."""
+    token = Token.objects.select_for_update().get(pk=token.pk)
     token.rate_limit_override = per_second
     token.save(update_fields=["rate_limit_override"])
 

@@ -13,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
+from accounts import ratelimit as limits
 from accounts import selectors, services
 from accounts.forms import ApplicationRequestForm, LoginForm, PasswordChangeForm
 from accounts.models import Token
@@ -76,9 +78,12 @@ def application_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@ratelimit(key=limits.user_key, rate=limits.auth_rate, method="POST", block=False)
 def application_new(request: HttpRequest) -> HttpResponse:
     form = ApplicationRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and request.limited:  # type: ignore[attr-defined]
+        form.add_error(None, limits.FORM_MESSAGE)
+    elif request.method == "POST" and form.is_valid():
         application = services.application_request(
             user=request.user,
             name=form.cleaned_data["name"],

@@ -77,8 +77,7 @@ def _cached(key: tuple[Any, ...], fetch: Callable[[], Any]) -> Any:
     stamp = _cache.stamp()
     value = _cache.get(key)
     if value is None:
-        value = fetch()
-        _cache.put(stamp, key, value)
+        value = _cache.put(stamp, key, fetch())
     return value
 
 
@@ -143,8 +142,7 @@ def images_by_id(ids: Sequence[uuid.UUID]) -> list[Row]:
             ("image", row["id"]): row
             for row in image_rows(Image.objects.filter(pk__in=missing).order_by())
         }
-        _cache.put_many(stamp, fetched)
-        found.update(fetched)
+        found.update(_cache.put_many(stamp, fetched))
     return [found[("image", image_id)] for image_id in ids if ("image", image_id) in found]
 
 

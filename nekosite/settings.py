@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_ratelimit",
     "nekosite",
     "accounts",
     "catalog",
@@ -186,12 +187,34 @@ if REDIS_URL:
         }
     }
 else:
+    # The embedded default: Django's database cache in its own SQLite file, shared by every
+    # gunicorn worker of this machine, so rate limits are exact and a lifted block is lifted
+    # everywhere (nekosite/lib/cache.py SharedDatabaseCache; README "Rate limits"). Its own
+    # file: cache writes never wait for the site's database, and may be lost at no cost.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["cache"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": VAR_DIR / "cache.sqlite3",
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Each transaction takes the write lock when it begins: add/incr are atomic.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "nekosite",
+            "BACKEND": "nekosite.lib.cache.SharedDatabaseCache",
+            "LOCATION": "nekosite_cache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
+DATABASE_ROUTERS = ["nekosite.lib.cache.CacheDatabaseRouter"]
+# django-ratelimit: W001 is about Django's own RedisCache, which is shared (ResilientRedisCache
+# is one); E003 never fires, as neither cache is a per-process one.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # Per-process copies of catalog rows and tokens (nekosite/lib/readcache.py): a worker checks at
 # most every READ_CACHE_MS whether another process changed them (0 turns the copies off).
@@ -344,7 +367,10 @@ THUMBNAIL_MAX_PIXELS = env_int("THUMBNAIL_MAX_PIXELS", 16_000_000)
 THUMBNAIL_CONCURRENCY = env_int("THUMBNAIL_CONCURRENCY", 2)
 
 # --- Rate limits (seeds 000, 001, 003) --------------------------------------------------------
+# Also django-ratelimit's switch: off, nothing is counted (API, forms, brute-force guard).
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+# django-ratelimit: a cache that cannot be reached lets requests through (logged by the API).
+RATELIMIT_FAIL_OPEN = True
 RATELIMIT_ANON_RATE = env_str("RATELIMIT_ANON_RATE", "1/s")
 RATELIMIT_TOKEN_RATE = env_str("RATELIMIT_TOKEN_RATE", "5/s")
 RATELIMIT_AUTH_RATE = env_str("RATELIMIT_AUTH_RATE", "10/m")
@@ -352,9 +378,8 @@ RATELIMIT_UPLOAD_RATE = env_str("RATELIMIT_UPLOAD_RATE", "2/s")
 RATELIMIT_MAX_DELAY_MS = env_int("RATELIMIT_MAX_DELAY_MS", 200)
 RATELIMIT_BLOCK_AFTER = env_int("RATELIMIT_BLOCK_AFTER", 10)
 RATELIMIT_BLOCK_SECONDS = env_int("RATELIMIT_BLOCK_SECONDS", 3600)
-# Limits of at least 2 * N per window are counted in Redis in slices of limit / N taken by each
-# process (accounts/ratelimit.py); 0 counts every request in Redis.
-RATELIMIT_LEASE_PARTS = env_int("RATELIMIT_LEASE_PARTS", 100) or 0
+# Seed 000's queue: at most this many requests of one client wait for the next window at once.
+RATELIMIT_MAX_WAITING = env_int("RATELIMIT_MAX_WAITING", 2) or 0
 # Seed 003: /api/ requests without a User-Agent get 400 (the test suite turns this off).
 REQUIRE_USER_AGENT = env_bool("REQUIRE_USER_AGENT", True)
 

@@ -344,6 +344,7 @@ def test_api_password_endpoints_lock_out_after_repeated_failures(
     path: str, alice: User, staff: User, settings: Any
 ) -> None:
     """After RATELIMIT_AUTH_RATE failures even the right password waits (429, Retry-After)."""
+    settings.RATELIMIT_ENABLE = True  # django-ratelimit counts the attempts
     settings.RATELIMIT_AUTH_RATE = "3/m"
     if path.startswith("/api/admin/"):
         alice.is_staff = True
@@ -361,6 +362,7 @@ def test_api_password_endpoints_lock_out_after_repeated_failures(
 def test_account_deletion_form_locks_out_after_repeated_failures(
     alice: User, settings: Any
 ) -> None:
+    settings.RATELIMIT_ENABLE = True  # django-ratelimit counts the attempts
     settings.RATELIMIT_AUTH_RATE = "3/m"
     client = logged_in(alice)
     for _ in range(3):
@@ -374,6 +376,7 @@ def test_password_change_form_locks_out_after_repeated_wrong_old_passwords(
     alice: User, settings: Any
 ) -> None:
     """A stolen session must not become an oracle for the account's password."""
+    settings.RATELIMIT_ENABLE = True  # django-ratelimit counts the attempts
     settings.RATELIMIT_AUTH_RATE = "3/m"
     client = logged_in(alice)
     new = "another long passphrase 7"

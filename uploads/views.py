@@ -15,8 +15,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from accounts import bruteforce
+from accounts import ratelimit as limits
 from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError, error_response
 from nekosite.lib.serving import stored_file_response
@@ -97,11 +99,14 @@ def serve_upload(request: HttpRequest, name: str) -> HttpResponse:
 
 # --- signup and account deletion ----------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
+@ratelimit(key=limits.ip_key, rate=limits.auth_rate, method="POST", block=False)
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("/dashboard/")
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and request.limited:  # type: ignore[attr-defined]
+        form.add_error(None, limits.FORM_MESSAGE)
+    elif request.method == "POST" and form.is_valid():
         try:
             user = services.user_signup(
                 username=form.cleaned_data["username"],
@@ -124,13 +129,12 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         username = request.user.get_username()
         try:
-            bruteforce.check(request, username)
+            bruteforce.attempt(request, username)
         except bruteforce.TooManyAttempts as exc:
             form.add_error("password", exc.message)
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
-                bruteforce.record_failure(request, username)
                 form.add_error("password", "The password is not correct.")
             else:
                 count = services.user_delete_with_files(user=user)

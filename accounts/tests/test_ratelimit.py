@@ -3,9 +3,10 @@
 Windows are aligned to the wall clock, so tests that need "the same window" use long periods
 (per hour) or wait for a known point inside the current second.
 
-Every rate-limit test runs on the configured cache: LocMemCache without REDIS_URL (counted
-through the Django cache API), Redis with it (counted by one Lua script). Without REDIS_URL
-they run a second time on a private redis-server, so both paths run in every test run.
+Every rate-limit test runs on the suite's cache (this process's memory without REDIS_URL, Redis
+with it), on the embedded default's shared database cache (nekosite.lib.cache.SharedDatabaseCache)
+and on Redis (a private redis-server without REDIS_URL): django-ratelimit counts the same way
+in all of them. tests/integration/test_ratelimit_processes.py runs them across real processes.
 """
 
 from __future__ import annotations
@@ -14,26 +15,29 @@ import json
 import math
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache, caches
+from django.core.management import call_command
+from django.db import connections
 from django.test import Client
-from redis import Redis
 
-from accounts import ratelimit, services
+from accounts import services
 from accounts.models import RateLimitBlock, Token, User
+from nekosite.lib.cache import SharedDatabaseCache
 from tests.servers import redis_server
 
-pytestmark = pytest.mark.django_db
+# The shared database cache lives in its own database alias (no REDIS_URL).
+HAS_CACHE_DB = "cache" in django_settings.DATABASES
+pytestmark = pytest.mark.django_db(databases=["default", "cache"] if HAS_CACHE_DB else ["default"])
 
 UA = "nekosite-tests/1.0 (tests@example.org)"
 
 
-COUNTERS = ["configured"] if django_settings.REDIS_URL else ["configured", "redis"]
+COUNTERS = ["configured"] if django_settings.REDIS_URL else ["configured", "database", "redis"]
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +50,18 @@ def private_redis() -> Iterator[str]:
 
 @pytest.fixture(params=COUNTERS)
 def counters(request: pytest.FixtureRequest, settings: Any) -> str:
-    """Where the counters live: "configured" (settings.CACHES) or "redis" (REDIS_URL's Redis,
-    else a private redis-server)."""
+    """Where the counters live: "configured" (the suite's cache), "database" (the embedded
+    default's) or "redis" (REDIS_URL's Redis, else a private redis-server)."""
+    if request.param == "database":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "nekosite.lib.cache.SharedDatabaseCache",
+                "LOCATION": "nekosite_cache",
+            }
+        }
+        # The test database was made while the suite's cache was set: make the table now.
+        call_command("createcachetable", database="cache", verbosity=0)
+        caches["default"].clear()
     if request.param == "redis" and not settings.REDIS_URL:
         url = request.getfixturevalue("private_redis")
         settings.CACHES = {
@@ -270,6 +284,10 @@ def test_cache_keys_never_contain_the_raw_token(api: Client, owner: User) -> Non
 
 
 def _cache_keys() -> list[str]:
+    if isinstance(caches["default"], SharedDatabaseCache):
+        with connections["cache"].cursor() as cursor:
+            cursor.execute("SELECT cache_key FROM nekosite_cache")
+            return [row[0] for row in cursor.fetchall()]
     backend = cache._cache  # type: ignore[attr-defined]  # the real store, for inspection only
     if isinstance(backend, dict):  # LocMemCache
         return [str(key) for key in backend]
@@ -473,55 +491,15 @@ def test_non_json_bodies_and_the_file_host_api_are_left_alone(roomy_api: Client)
     assert response.status_code == 200
 
 
-# --- Cost (issue #9) ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("counters", ["redis"], indirect=True)
-def test_redis_counts_each_request_in_one_round_trip(
-    api: Client, counters: str, settings: Any, owner: User
-) -> None:
-    """The block check, the count and a 429's violation: one command to Redis per request."""
-    settings.RATELIMIT_ANON_RATE = "3/h"
-    settings.RATELIMIT_BLOCK_AFTER = 3
-    _, value = _api_token(owner)
-    redis = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
-    kwargs = redis.connection_pool.connection_kwargs
-    db = kwargs.get("db", 0)
-    # Warm up: the site's connection is open and Redis knows the script (NOSCRIPT, SCRIPT LOAD
-    # happen once per Redis server).
-    assert api.get("/api/test-ping").status_code == 200
-    marker = f"end-of-test-{uuid.uuid4()}"
-    watcher = Redis(host=kwargs["host"], port=kwargs["port"])  # its own connection
-    with watcher.monitor() as monitor:
-        statuses = [api.get("/api/test-ping").status_code for _ in range(3)]
-        statuses.append(api.post("/api/test-ping").status_code)
-        token = api.get("/api/v1/test-ping", HTTP_AUTHORIZATION=f"Bearer {value}")
-        statuses.append(token.status_code)
-        redis.echo(marker)
-        commands = []
-        while marker not in (entry := monitor.next_command())["command"]:
-            # Commands a script runs are reported too, as from "lua": not round trips.
-            if entry["db"] == db and entry["client_type"] != "lua":
-                commands.append(entry["command"].split()[0].upper())
-    assert statuses == [200, 200, 429, 200, 200]
-    assert commands == ["EVALSHA"] * 5
-
-
-@pytest.mark.parametrize("counters", ["redis"], indirect=True)
-def test_redis_forgetting_the_script_changes_nothing(api: Client, counters: str) -> None:
-    """After a Redis restart (or SCRIPT FLUSH) the script is loaded again on the next call."""
-    assert api.get("/api/test-ping")["X-RateLimit-Remaining"] == "1"
-    cache._cache.get_client(write=True).script_flush()  # type: ignore[attr-defined]
-    assert api.get("/api/test-ping")["X-RateLimit-Remaining"] == "0"
-    assert api.get("/api/test-ping").status_code == 429
+# --- A cache that cannot be reached ----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "backend",
     [
-        # The Lua script, guarded like every cache call (nekosite.lib.cache)...
+        # Guarded like every cache call (nekosite.lib.cache)...
         "nekosite.lib.cache.ResilientRedisCache",
-        # ...and the Django cache API path on a cache that raises.
+        # ...and Django's own, which raises (django-ratelimit's RATELIMIT_FAIL_OPEN).
         "django.core.cache.backends.redis.RedisCache",
     ],
 )
@@ -543,65 +521,3 @@ def test_api_is_served_when_the_shared_cache_is_down(
         response = api.get("/api/test-ping")
         assert response.status_code == 200
         assert "X-RateLimit-Limit" not in response
-
-
-def _evalsha_count(monitor: Any, redis: Any, db: int) -> int:
-    marker = f"end-of-test-{uuid.uuid4()}"
-    redis.echo(marker)
-    count = 0
-    while marker not in (entry := monitor.next_command())["command"]:
-        if entry["db"] == db and entry["client_type"] != "lua":
-            count += entry["command"].upper().startswith("EVALSHA")
-    return count
-
-
-@pytest.mark.parametrize("counters", ["redis"], indirect=True)
-def test_high_limits_are_counted_in_leased_slices(
-    api: Client, counters: str, settings: Any
-) -> None:
-    """1000/h with RATELIMIT_LEASE_PARTS=100: a worker takes 10 counts per round trip."""
-    settings.RATELIMIT_ANON_RATE = "1000/h"
-    settings.RATELIMIT_LEASE_PARTS = 100
-    redis = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
-    kwargs = redis.connection_pool.connection_kwargs
-    watcher = Redis(host=kwargs["host"], port=kwargs["port"])
-    with watcher.monitor() as monitor:
-        replies = [api.get("/api/test-ping") for _ in range(25)]
-        round_trips = _evalsha_count(monitor, redis, kwargs.get("db", 0))
-    assert {reply.status_code for reply in replies} == {200}
-    assert round_trips == 3  # counts 1-10, 11-20, 21-30
-    # Remaining counts the whole slice as used: never more optimistic than the truth.
-    assert [int(reply["X-RateLimit-Remaining"]) for reply in replies[:11]] == [990] * 10 + [980]
-
-
-@pytest.mark.parametrize("counters", ["redis"], indirect=True)
-def test_leased_slices_never_admit_more_than_the_limit(
-    api: Client, counters: str, settings: Any
-) -> None:
-    """50/h in slices of 10: exactly 50 pass in one process (the last slice is taken only
-    because all of it fits); with slices lost (a process that stops, simulated by forgetting
-    them) fewer pass, never more."""
-    settings.RATELIMIT_ANON_RATE = "50/h"
-    settings.RATELIMIT_LEASE_PARTS = 5
-    settings.RATELIMIT_BLOCK_AFTER = 1000
-    statuses = [api.get("/api/test-ping").status_code for _ in range(60)]
-    assert statuses == [200] * 50 + [429] * 10
-
-    cache.clear()
-    ratelimit.leases.clear()
-    passed = 0
-    for number in range(60):
-        if number % 3 == 0:
-            ratelimit.leases.clear()  # another process: its slice is not ours
-        passed += api.get("/api/test-ping").status_code == 200
-    assert 0 < passed < 50
-
-
-@pytest.mark.parametrize("counters", ["redis"], indirect=True)
-def test_default_limits_are_never_leased(settings: Any, counters: str) -> None:
-    settings.RATELIMIT_LEASE_PARTS = 100
-    for rate in (settings.RATELIMIT_ANON_RATE, settings.RATELIMIT_TOKEN_RATE, "199/s"):
-        assert ratelimit.lease_size(ratelimit.parse_rate(rate)[0]) == 1
-    assert ratelimit.lease_size(200) == 2
-    settings.RATELIMIT_LEASE_PARTS = 0
-    assert ratelimit.lease_size(1_000_000) == 1

@@ -20,7 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import scopes
+from accounts import ratelimit, scopes
+from accounts.models import Token
 from catalog import selectors
 from catalog.api import inputs, schema, wire
 from catalog.api.auth import CatalogTokenAuthentication
@@ -70,6 +71,9 @@ class CatalogView(APIView):
     content_negotiation_class = JsonOnlyNegotiation
     authentication_classes = [CatalogTokenAuthentication]
     permission_classes = [AllowAny]
+    # Seed 003's scopes by method; clients are counted by their catalog token, else their IP.
+    ratelimit_scope = ratelimit.GENERIC
+    api_token_kind = Token.Kind.API
 
     def perform_authentication(self, request: Request) -> None:
         """Nothing to do up front: the views read the token themselves (inputs.py), and the

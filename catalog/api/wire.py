@@ -70,9 +70,6 @@ def with_images(obj: dict[str, Any], row: Row) -> dict[str, Any]:
     return obj
 
 
-_WIRE = "_wire"  # the row key that holds the row's image object with permanent links
-
-
 class ImageWriter:
     """Builds image objects for one response; category and character objects shared by several
     images of the page are built once."""
@@ -97,13 +94,7 @@ class ImageWriter:
         return obj
 
     def image(self, row: Row) -> dict[str, Any]:
-        if self.expires is None:
-            # Permanent links: the object depends on the row alone, so it is built once and
-            # kept on the row (rows live in the read cache until the catalog changes).
-            obj = row.get(_WIRE)
-            if obj is None:
-                obj = row[_WIRE] = self._build(row)
-            return obj
+        # A new object every time: rows come from the read cache, shared and read-only.
         return self._build(row)
 
     def _build(self, row: Row) -> dict[str, Any]:

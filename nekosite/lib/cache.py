@@ -8,28 +8,36 @@ as for a missing key; every failure is logged. After a failure the process skips
 RETRY_SECONDS instead of paying the socket timeout on every call, then tries again, so service
 comes back by itself when Redis does.
 
-`ResilientRedisCache.script()` runs a Lua script on the same Redis, under the same guard, for
-callers that need several commands in one round trip (the rate limiter). Every call reuses one
-redis.Redis client (ReusingRedisCacheClient) instead of building one per call as Django does.
+Every call reuses one redis.Redis client (ReusingRedisCacheClient) instead of building one per
+call as Django does.
+
+Without REDIS_URL the cache is `SharedDatabaseCache`: Django's DatabaseCache in its own SQLite
+file, which every gunicorn worker of one machine shares (see its docstring).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.utils.timezone import now as tz_now
 from redis import Redis
-from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
+# The database alias of SharedDatabaseCache's table (nekosite/settings.py).
+CACHE_DATABASE = "cache"
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -60,7 +68,6 @@ class ResilientRedisCache(RedisCache):
         self._class = ReusingRedisCacheClient
         self._down_until = 0.0
         self._lock = threading.Lock()
-        self._scripts: dict[str, CacheScript] = {}
 
     @property
     def is_down(self) -> bool:
@@ -138,31 +145,77 @@ class ResilientRedisCache(RedisCache):
     def clear(self) -> None:
         self._guarded("clear", lambda: super(ResilientRedisCache, self).clear(), lambda: None)
 
-    def script(self, source: str) -> CacheScript:
-        """The Lua script `source`, registered once for this cache (and so once per thread)."""
-        found = self._scripts.get(source)
-        if found is None:
-            found = self._scripts[source] = CacheScript(self, source)
-        return found
 
+class SharedDatabaseCache(DatabaseCache):
+    """Django's DatabaseCache whose `add` and `incr` are atomic across processes.
 
-class CacheScript:
-    """A Lua script on the cache's Redis: one EVALSHA per call, keys named like cache keys.
-
-    Keys go through the cache's KEY_PREFIX and version (`make_key`), so a script shares keys
-    with `cache.get`/`cache.set`. Values a script reads or writes must be integers, which
-    Django's RedisCache stores unpickled. While Redis is down a call answers None.
+    The embedded default (no REDIS_URL) keeps the cache in its own SQLite file (the `cache`
+    database alias, opened with `transaction_mode: IMMEDIATE`), so every gunicorn worker sees
+    the same counters and a block lifted in the admin is lifted for all of them at once.
+    IMMEDIATE makes each transaction take SQLite's write lock when it begins: Django's `add`
+    (select, then insert or update, in one transaction) is then atomic as it is; `incr`, which
+    Django builds from `get` and `set`, is done here in one transaction, and keeps the key's
+    expiry (Django's `set` would reset it to the default timeout). A thread lock in front of
+    the write lock makes this worker's threads queue in Python rather than in SQLite's
+    busy-wait, which sleeps in steps of milliseconds.
     """
 
-    def __init__(self, cache: ResilientRedisCache, source: str) -> None:
-        self._cache = cache
-        # register_script only hashes the source; Redis learns it on first use (NOSCRIPT, then
-        # SCRIPT LOAD), and again by itself after a Redis restart.
-        self._script: Script = cache._cache.get_client(write=True).register_script(source)
+    def __init__(self, table: str, params: dict[str, Any]) -> None:
+        super().__init__(table, params)
+        self._write_lock = threading.Lock()
 
-    def __call__(self, keys: list[str], args: list[int | str]) -> Any:
-        cache = self._cache
-        # make_key, not make_and_validate_key: callers build short ASCII keys, and the
-        # character-by-character memcached check is measurable on a call made per request.
-        made = [cache.make_key(key) for key in keys]
-        return cache._guarded("script", lambda: self._script(made, args), lambda: None)
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
+        with self._write_lock:
+            return super().add(key, value, timeout, version)
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        key = self.make_and_validate_key(key, version=version)
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        table = connection.ops.quote_name(self._table)
+        now = connection.ops.adapt_datetimefield_value(tz_now().replace(microsecond=0))
+        with self._write_lock, transaction.atomic(using=db), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT value FROM {table} WHERE cache_key = %s AND expires > %s",  # noqa: S608
+                [key, now],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                raise ValueError(f"Key '{key}' not found")
+            value = pickle.loads(base64.b64decode(row[0].encode())) + delta  # noqa: S301
+            encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+            cursor.execute(
+                f"UPDATE {table} SET value = %s WHERE cache_key = %s",  # noqa: S608
+                [encoded, key],
+            )
+        return value
+
+
+class CacheDatabaseRouter:
+    """The cache table lives in the `cache` database alias and nothing else does."""
+
+    def _is_cache(self, model: Any) -> bool:
+        return model._meta.app_label == "django_cache"
+
+    def db_for_read(self, model: Any, **hints: Any) -> str | None:
+        return CACHE_DATABASE if self._is_cache(model) else None
+
+    def db_for_write(self, model: Any, **hints: Any) -> str | None:
+        return CACHE_DATABASE if self._is_cache(model) else None
+
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
+        if db == CACHE_DATABASE:
+            return app_label == "django_cache"
+        return False if app_label == "django_cache" else None
+
+
+def create_cache_table(**kwargs: Any) -> None:
+    """post_migrate: `migrate` (make run, deploys, the test database) also creates the cache
+    table in the cache database, when there is one."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if kwargs.get("using") == DEFAULT_DB_ALIAS and CACHE_DATABASE in settings.DATABASES:
+        call_command("createcachetable", database=CACHE_DATABASE, verbosity=0)

@@ -17,8 +17,11 @@ family's cache when its counter moved. So:
   the stamp that `stamp()` returned before the read and drops the value when the cache was
   emptied in between (threads of one worker share the cache).
 
-`READ_CACHE_MS=0` turns the caches off (every read goes to the database). Entries are plain
-Python objects shared by all requests of the worker: callers must not mutate what they get.
+`READ_CACHE_MS=0` turns the caches off (every read goes to the database). Entries are shared by
+all requests of the worker, so `put` stores read-only copies (`freeze`): dicts become
+MappingProxyType, lists ReadOnlyList, and model instances that use `ReadOnlyWhenCached` refuse
+attribute writes, save() and delete(). A mutation fails loudly; a caller that needs to change a
+row builds a new object or fetches the row again.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import itertools
 import threading
 import time
 from collections.abc import Hashable, Iterable
+from types import MappingProxyType
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +38,56 @@ from django.db import connection, transaction
 from django.db.models import Model, signals
 
 _VERSIONS_SQL = "SELECT name, version FROM nekosite_dataversion"
+
+
+class ReadOnlyError(AttributeError):
+    """A value shared through a read cache was about to be changed."""
+
+
+class ReadOnlyWhenCached:
+    """Model mixin: an instance `freeze` marked refuses attribute writes, save() and delete()."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_read_only"):
+            raise ReadOnlyError(f"{type(self).__name__} from a read cache is read-only ({name})")
+        super().__setattr__(name, value)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.__dict__.get("_read_only"):
+            raise ReadOnlyError(f"{type(self).__name__} from a read cache is read-only")
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get("_read_only"):
+            raise ReadOnlyError(f"{type(self).__name__} from a read cache is read-only")
+        return super().delete(*args, **kwargs)  # type: ignore[misc]
+
+
+class ReadOnlyList(list):
+    """A list that refuses every change (it still compares equal to a list)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise ReadOnlyError("a list from a read cache is read-only")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+def freeze(value: Any) -> Any:
+    """A read-only version of `value`: dicts and lists are copied (deeply), model instances
+    (with their select_related objects) are marked in place."""
+    if isinstance(value, dict | MappingProxyType):
+        return MappingProxyType({key: freeze(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return ReadOnlyList(freeze(item) for item in value)
+    if isinstance(value, tuple):
+        return tuple(freeze(item) for item in value)
+    if isinstance(value, Model) and not value.__dict__.get("_read_only"):
+        value.__dict__["_read_only"] = True  # before the relations: they may point back
+        for related in value._state.fields_cache.values():
+            if related is not None:
+                freeze(related)
+    return value
 
 
 class _Versions:
@@ -98,16 +152,20 @@ class ReadCache:
         entries = self._entries
         return {key: entries[key] for key in keys if key in entries}
 
-    def put(self, stamp: int | None, key: Hashable, value: Any) -> None:
-        self.put_many(stamp, {key: value})
+    def put(self, stamp: int | None, key: Hashable, value: Any) -> Any:
+        """Keep `value`; returns the read-only copy to use instead of it."""
+        return self.put_many(stamp, {key: value})[key]
 
-    def put_many(self, stamp: int | None, values: dict[Hashable, Any]) -> None:
+    def put_many(self, stamp: int | None, values: dict[Hashable, Any]) -> dict[Hashable, Any]:
+        """Keep `values`; returns their read-only copies (frozen even when caching is off, so
+        code behaves the same with and without the cache)."""
+        values = {key: freeze(value) for key, value in values.items()}
         if stamp is None or not values:
-            return
+            return values
         limit = settings.READ_CACHE_ENTRIES
         with self._lock:
             if stamp != self._generation:
-                return  # emptied since the caller read the database: its values may be old
+                return values  # emptied since the caller read the database: may be old
             entries = self._entries
             overflow = len(entries) + len(values) - limit
             if overflow > 0:
@@ -117,6 +175,7 @@ class ReadCache:
                 for key in list(itertools.islice(entries, drop)):
                     del entries[key]
             entries.update(values)
+        return values
 
     def clear(self) -> None:
         with self._lock:

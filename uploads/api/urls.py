@@ -1,6 +1,6 @@
 """nekos.cafe API routes, at exactly the seed's paths below /api/ (seed 004)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from uploads.api import views
 
@@ -40,4 +40,6 @@ urlpatterns = [
         views.AdminDeleteUserView.as_view(),
         name="filehost-admin-delete-user",
     ),
+    # Last: any other path below /api/ is this API's 404 (with the rate-limit headers).
+    re_path(r"", views.NotFoundView.as_view(), name="filehost-not-found"),
 ]

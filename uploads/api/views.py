@@ -7,6 +7,7 @@ in the seed's wire format (uploads/api/wire.py). Errors are raised as ApiError.
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -21,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import bruteforce
+from accounts import bruteforce, ratelimit
 from accounts.authentication import filehost_token
 from accounts.models import Token, User
 from accounts.services import token_regenerate
@@ -30,12 +31,19 @@ from nekosite.lib.openapi import HEADER_VALUE_PATTERN, NO_CONTROL_PATTERN, Error
 from nekosite.lib.slowbody import accepts_files
 from uploads import permissions, selectors, services
 from uploads.api import wire
-from uploads.errors import InvalidAdminKey
 from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
 
 UPLOAD_FIELD = "uploadFile"
 # Answers that carry a secret (a token, a registration key) are never kept by any cache.
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+class FileHostView(APIView):
+    """Every nekos.cafe endpoint: seed 003's scopes by method, clients counted by their
+    file-host token, else their IP. Endpoints that take a password or a file say so."""
+
+    ratelimit_scope = ratelimit.GENERIC
+    api_token_kind = Token.Kind.FILEHOST
 
 
 # --- header parsing -----------------------------------------------------------------------------
@@ -84,9 +92,10 @@ def _staff_user(request: Request, *perms: str) -> User:
 ADMIN_KEY_SUBJECT = "\x00admin-signup"  # not a valid username, so never shared with one
 
 
-def _check_bruteforce(request: Request, subject: str) -> None:
+def _attempt(request: Request, subject: str) -> None:
+    """Count a password (or admin key) attempt; 429 past RATELIMIT_AUTH_RATE."""
     try:
-        bruteforce.check(request, subject)
+        bruteforce.attempt(request, subject)
     except bruteforce.TooManyAttempts as exc:
         raise ApiError(
             exc.message,
@@ -100,12 +109,11 @@ def _password_user(request: Request) -> User:
     """The user named in the username/password headers, with brute-force protection."""
     username = _header(request, "username")
     password = _header(request, "password")
-    _check_bruteforce(request, username)
+    _attempt(request, username)
     user = authenticate(request._request, username=username, password=password)
     if user is None:
-        bruteforce.record_failure(request, username)
         raise ApiError("The username or password is not correct.", 401)
-    bruteforce.reset(request, username)
+    bruteforce.succeeded(username)
     return user
 
 
@@ -188,7 +196,7 @@ TAG = ["file host (nekos.cafe)"]
 
 
 # --- basic --------------------------------------------------------------------------------------
-class InfoView(APIView):
+class InfoView(FileHostView):
     @extend_schema(
         tags=TAG,
         operation_id="filehost_info",
@@ -210,7 +218,7 @@ class InfoView(APIView):
 
 
 # --- user ---------------------------------------------------------------------------------------
-class UserInfoView(APIView):
+class UserInfoView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN],
@@ -230,7 +238,9 @@ class UserInfoView(APIView):
         return Response(wire.user_info(user=user, file_count=count))
 
 
-class UserSignupView(APIView):
+class UserSignupView(FileHostView):
+    ratelimit_scope = ratelimit.AUTH  # takes a password (seed 004)
+
     @extend_schema(
         tags=TAG,
         parameters=[
@@ -250,7 +260,9 @@ class UserSignupView(APIView):
         return wire.text(wire.SUCCESS)
 
 
-class UserDeleteView(APIView):
+class UserDeleteView(FileHostView):
+    ratelimit_scope = ratelimit.AUTH  # takes a password (seed 004)
+
     @extend_schema(
         tags=TAG,
         parameters=[USERNAME, PASSWORD],
@@ -264,7 +276,9 @@ class UserDeleteView(APIView):
         return wire.text(wire.USER_DELETED)
 
 
-class PasswordResetView(APIView):
+class PasswordResetView(FileHostView):
+    ratelimit_scope = ratelimit.AUTH  # takes a password (seed 004)
+
     @extend_schema(
         tags=TAG,
         parameters=[
@@ -283,7 +297,9 @@ class PasswordResetView(APIView):
 
 
 # --- token --------------------------------------------------------------------------------------
-class TokenGetView(APIView):
+class TokenGetView(FileHostView):
+    ratelimit_scope = ratelimit.AUTH  # takes a password (seed 004)
+
     @extend_schema(
         tags=TAG,
         parameters=[USERNAME, PASSWORD],
@@ -296,7 +312,7 @@ class TokenGetView(APIView):
         return Response({"token": value}, headers=NO_STORE)
 
 
-class TokenRegenView(APIView):
+class TokenRegenView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN],
@@ -308,7 +324,7 @@ class TokenRegenView(APIView):
         return wire.text(wire.TOKEN_REGENERATED)
 
 
-class TokenValidView(APIView):
+class TokenValidView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN],
@@ -321,7 +337,7 @@ class TokenValidView(APIView):
 
 
 # --- files --------------------------------------------------------------------------------------
-class FilesListView(APIView):
+class FilesListView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN],
@@ -340,7 +356,8 @@ class NonEmptyFileField(serializers.FileField):
 
 
 @accepts_files
-class FilesUploadView(APIView):
+class FilesUploadView(FileHostView):
+    ratelimit_scope = ratelimit.UPLOAD
     parser_classes = [MultiPartParser]
 
     @extend_schema(
@@ -372,7 +389,7 @@ class FilesUploadView(APIView):
         return Response(wire.upload_url(created))
 
 
-class FilesDeleteView(APIView):
+class FilesDeleteView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN, _h("file", "Name of one of your files, e.g. ksjOX5O.png.")],
@@ -391,7 +408,9 @@ class FilesDeleteView(APIView):
 
 
 # --- admin --------------------------------------------------------------------------------------
-class AdminSignupView(APIView):
+class AdminSignupView(FileHostView):
+    ratelimit_scope = ratelimit.AUTH  # takes a password (seed 004)
+
     @extend_schema(
         tags=TAG,
         parameters=[NEW_USERNAME, NEW_PASSWORD, _h("adminkey", "The instance's ADMIN_KEY.")],
@@ -403,16 +422,12 @@ class AdminSignupView(APIView):
         password = _header(request, "password")
         adminkey = _header(request, "adminkey")
         # Guessing the admin key is throttled like guessing a password.
-        _check_bruteforce(request, ADMIN_KEY_SUBJECT)
-        try:
-            services.admin_signup(username=username, password=password, adminkey=adminkey)
-        except InvalidAdminKey:
-            bruteforce.record_failure(request, ADMIN_KEY_SUBJECT)
-            raise
+        _attempt(request, ADMIN_KEY_SUBJECT)
+        services.admin_signup(username=username, password=password, adminkey=adminkey)
         return wire.text(wire.SUCCESS)
 
 
-class AdminRegkeyGenView(APIView):
+class AdminRegkeyGenView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN],
@@ -428,7 +443,7 @@ class AdminRegkeyGenView(APIView):
         return Response({"regkey": key}, headers=NO_STORE)
 
 
-class AdminTokenValidView(APIView):
+class AdminTokenValidView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN],
@@ -440,7 +455,9 @@ class AdminTokenValidView(APIView):
         return wire.text(wire.TOKEN_VALID)
 
 
-class AdminTokenGetView(APIView):
+class AdminTokenGetView(FileHostView):
+    ratelimit_scope = ratelimit.AUTH  # takes a password (seed 004)
+
     @extend_schema(
         tags=TAG,
         parameters=[USERNAME, PASSWORD],
@@ -465,7 +482,7 @@ QUERY = _h(
 )
 
 
-class AdminListUploadsView(APIView):
+class AdminListUploadsView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN, QUERY],
@@ -489,7 +506,7 @@ class AdminListUploadsView(APIView):
         return Response([wire.admin_upload_row(upload) for upload in rows])
 
 
-class AdminListUsersView(APIView):
+class AdminListUsersView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN, QUERY],
@@ -514,7 +531,7 @@ def _query(request: Request) -> str:
     return query
 
 
-class AdminDeleteFileView(APIView):
+class AdminDeleteFileView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN, _h("file", "The file's name.")],
@@ -531,7 +548,7 @@ class AdminDeleteFileView(APIView):
         return wire.text(wire.file_deleted(name))
 
 
-class AdminDeleteUserView(APIView):
+class AdminDeleteUserView(FileHostView):
     @extend_schema(
         tags=TAG,
         parameters=[TOKEN, _h("username", "The user to delete with all their files.")],
@@ -548,3 +565,14 @@ class AdminDeleteUserView(APIView):
             raise ApiError("Only a superuser can delete a superuser.", 403)
         services.user_delete_with_files(user=user)
         return wire.text(wire.USER_DELETED)
+
+
+@extend_schema(exclude=True)
+class NotFoundView(FileHostView):
+    """Any other path below /api/: a 404 that is counted and carries the headers like every
+    API answer (seed 003)."""
+
+    def http_method_not_allowed(self, request: Request, *args: object, **kwargs: object) -> None:
+        raise Http404
+
+    options = http_method_not_allowed

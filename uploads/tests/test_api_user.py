@@ -219,6 +219,7 @@ def test_user_delete_ignores_token_and_needs_password(client: Client, owner_toke
 def test_repeated_wrong_passwords_are_locked_out_with_retry_after(
     client: Client, owner: User, settings: Any
 ) -> None:
+    settings.RATELIMIT_ENABLE = True  # django-ratelimit counts the attempts
     settings.RATELIMIT_AUTH_RATE = "3/m"
     for _ in range(3):
         client.post("/api/token/get", HTTP_USERNAME="moptop", HTTP_PASSWORD="wrong")
