@@ -81,7 +81,10 @@ def _authenticated_user(request: Request) -> User:
 def _staff_user(request: Request, *perms: str) -> User:
     """The staff member owning the token, holding every one of `perms` (the same ones the
     Django admin demands for the matching action, uploads/permissions.py); 403 otherwise."""
-    user = _authenticated_user(request)
+    # A fresh row, not the token cache's read-only copy: Django caches permissions on the user
+    # object, and a permission taken away in the admin must count at once (the read cache does
+    # not watch permission tables).
+    user = User.objects.get(pk=_authenticated_user(request).pk)
     if not user.is_staff:
         raise ApiError("This token does not belong to an admin.", 403)
     if not user.has_perms(perms):
