@@ -5,14 +5,18 @@ Every caller (APIs, dashboards, admin) comes here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import math
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import scopes as scope_registry
@@ -101,7 +105,33 @@ def token_authenticate(*, value: str, kind: str) -> Token | None:
         return None
     if not token.is_active() or not token.user.is_active:
         return None
+    _note_use(token)
     return token
+
+
+# Token.last_used_at (shown in the admin) is kept to within LAST_USED_RESOLUTION: each worker
+# writes it at most once per token in that time, so requests do not pay a database write, and
+# the version triggers skip that column, so the write empties no worker's token cache.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+_last_used_noted: dict[str, float] = {}  # token digest -> time.monotonic() of the last write
+
+
+def _note_use(token: Token) -> None:
+    now = time.monotonic()
+    if now - _last_used_noted.get(token.digest, -math.inf) < LAST_USED_RESOLUTION.total_seconds():
+        return
+    if len(_last_used_noted) >= 10_000:
+        _last_used_noted.clear()
+    _last_used_noted[token.digest] = now
+    # One UPDATE, at once outside a transaction; robust: a failed write (SQLite busy, say) is
+    # logged and never fails the request that used the token.
+    transaction.on_commit(functools.partial(_write_last_used, token.pk), robust=True)
+
+
+def _write_last_used(token_pk: int) -> None:
+    at = timezone.now()
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=at - LAST_USED_RESOLUTION)
+    Token.objects.filter(stale, pk=token_pk).update(last_used_at=at)
 
 
 def filehost_token_get_or_create(*, user: User) -> tuple[Token, str]:

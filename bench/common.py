@@ -239,12 +239,14 @@ def get_json(url: str, headers: dict[str, str] | None = None) -> Any:
 
 @dataclass
 class Gunicorn:
-    """gunicorn with 2 sync workers, as production runs it (minus nginx unless asked)."""
+    """gunicorn with 2 sync workers (minus nginx unless asked); with `production_config`,
+    deploy/gunicorn.conf.py as `make run` and systemd start it (2 workers x 4 threads)."""
 
     env: dict[str, str]
     workers: int = 2
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    production_config: bool = False
 
     @property
     def url(self) -> str:
@@ -253,13 +255,18 @@ class Gunicorn:
     def start(self) -> Gunicorn:
         log_path = OUT / f"gunicorn-{self.port}.log"
         self._log = log_path.open("wb")
+        if self.production_config:
+            command = ["-c", str(ROOT / "deploy" / "gunicorn.conf.py")]
+            env = {**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+                   "GUNICORN_WORKERS": str(self.workers)}  # fmt: skip
+        else:
+            command = ["-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+                       "--timeout", "300", "--no-control-socket"]  # fmt: skip
+            env = self.env
         self.proc = subprocess.Popen(
-            [
-                PYTHON, "-m", "gunicorn", "nekosite.wsgi:application",
-                "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                "--timeout", "300", "--no-control-socket", "--log-level", "warning",
-            ],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+            [PYTHON, "-m", "gunicorn", *command, "--log-level", "warning",
+             "nekosite.wsgi:application"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         wait_http(f"{self.url}/healthz")
         # Let every worker import the app before measuring (the first hit only warms one).
@@ -410,12 +417,14 @@ def _ms(text: str) -> float:
 
 
 def parse_wrk(output: str) -> dict[str, Any]:
-    """req/s, p50/p99 (ms) and error counts from `wrk --latency` output."""
+    """req/s, p50/p99/max (ms) and error counts from `wrk --latency` output."""
     result: dict[str, Any] = {"non_2xx": 0, "socket_errors": 0}
     for line in output.splitlines():
         parts = line.split()
         if line.startswith("Requests/sec:"):
             result["rps"] = float(parts[1])
+        elif parts[:1] == ["Latency"] and len(parts) >= 4:
+            result["max"] = _ms(parts[3])
         elif len(parts) == 2 and parts[0] in {"50%", "75%", "90%", "99%"}:
             result["p" + parts[0].rstrip("%")] = _ms(parts[1])
         elif "requests in" in line:

@@ -27,7 +27,7 @@ from django.test import Client
 
 from accounts import services
 from accounts.models import RateLimitBlock, Token, User
-from nekosite.lib.cache import SharedDatabaseCache
+from nekosite.lib.cache import ResilientRedisCache, SharedDatabaseCache
 from tests.servers import redis_server
 
 # The shared database cache lives in its own database alias (no REDIS_URL).
@@ -521,3 +521,18 @@ def test_api_is_served_when_the_shared_cache_is_down(
         response = api.get("/api/test-ping")
         assert response.status_code == 200
         assert "X-RateLimit-Limit" not in response
+
+
+def test_the_counter_cache_incr_keeps_djangos_contract(counters: str) -> None:
+    """django-ratelimit counts with `add` then `incr`: incr of a missing key raises ValueError
+    (and creates nothing), and incr keeps the key's expiry (the window's end)."""
+    counter = caches["default"]
+    with pytest.raises(ValueError):
+        counter.incr("contract:missing")
+    assert counter.get("contract:missing") is None
+    assert counter.add("contract:count", 1, 30)
+    assert [counter.incr("contract:count") for _ in range(3)] == [2, 3, 4]
+    assert counter.incr("contract:count", 10) == 14
+    if isinstance(counter, ResilientRedisCache):
+        client = counter._cache.get_client(write=True)
+        assert 0 < client.ttl(counter.make_key("contract:count")) <= 30

@@ -4,14 +4,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
-from accounts import services
+from accounts import services, tokens
 from accounts.models import Token, User
+from nekosite.lib import readcache
+from nekosite.models import DataVersion
 
 pytestmark = pytest.mark.django_db
+
+
+def version(family: str) -> int:
+    row = DataVersion.objects.filter(name=family).first()
+    return row.version if row else 0
 
 
 @pytest.fixture
@@ -84,3 +93,88 @@ def test_api_token_reads_the_bearer_header(issued: tuple[Token, str], rf: object
     request = rf.get("/api/v1/token", HTTP_AUTHORIZATION="Bearer nope")  # type: ignore[attr-defined]
     assert api_token(request) == (True, None)
     assert api_token(rf.get("/api/v1/token")) == (False, None)  # type: ignore[attr-defined]
+
+
+def _cached(value: str) -> Token | None:
+    return services._token_cache.get((Token.Kind.API, tokens.digest(value)))
+
+
+def test_logging_in_does_not_empty_the_token_cache(
+    issued: tuple[Token, str], owner: User, client: Client
+) -> None:
+    """Django writes last_login on every log-in; that must not make every worker read every
+    token again (the version triggers and the signal handler skip bookkeeping columns)."""
+    _, value = issued
+    services.token_authenticate(value=value, kind=Token.Kind.API)
+    assert _cached(value) is not None
+    before = version("tokens")
+
+    client.force_login(owner)  # user_logged_in -> update_last_login
+
+    owner.refresh_from_db()
+    assert owner.last_login is not None
+    assert version("tokens") == before
+    readcache._versions.expire()  # as after READ_CACHE_MS: the counters are read again
+    services._token_cache.stamp()
+    assert _cached(value) is not None
+
+
+def test_other_user_changes_still_empty_the_token_cache(
+    issued: tuple[Token, str], owner: User
+) -> None:
+    _, value = issued
+    services.token_authenticate(value=value, kind=Token.Kind.API)
+    before = version("tokens")
+    User.objects.filter(pk=owner.pk).update(is_active=False)  # no signal: the trigger alone
+    assert version("tokens") > before
+    readcache._versions.expire()  # as after READ_CACHE_MS: the counters are read again
+    services._token_cache.stamp()
+    assert _cached(value) is None
+    assert services.token_authenticate(value=value, kind=Token.Kind.API) is None
+
+
+def test_token_use_records_last_used_at_once_per_resolution(
+    issued: tuple[Token, str],
+    django_assert_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Written as the request's transaction commits (at once in autocommit), at most once per
+    LAST_USED_RESOLUTION by each worker, without emptying any worker's token cache."""
+    token, value = issued
+    assert token.last_used_at is None
+    before = version("tokens")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.token_authenticate(value=value, kind=Token.Kind.API)
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None and timezone.now() - first < timedelta(seconds=5)
+    assert version("tokens") == before
+
+    with django_assert_num_queries(0), django_capture_on_commit_callbacks() as callbacks:
+        for _ in range(5):
+            assert services.token_authenticate(value=value, kind=Token.Kind.API) is not None
+    assert callbacks == []
+    token.refresh_from_db()
+    assert token.last_used_at == first
+
+
+def test_last_used_at_is_written_again_after_the_resolution(
+    issued: tuple[Token, str],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    token, value = issued
+    with django_capture_on_commit_callbacks(execute=True):
+        services.token_authenticate(value=value, kind=Token.Kind.API)
+    long_ago = timezone.now() - services.LAST_USED_RESOLUTION - timedelta(seconds=1)
+    Token.objects.filter(pk=token.pk).update(last_used_at=long_ago)
+    seen = services._last_used_noted[token.digest]
+    monkeypatch.setitem(
+        services._last_used_noted,
+        token.digest,
+        seen - services.LAST_USED_RESOLUTION.total_seconds() - 1,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.token_authenticate(value=value, kind=Token.Kind.API)
+    token.refresh_from_db()
+    assert token.last_used_at is not None and token.last_used_at > long_ago

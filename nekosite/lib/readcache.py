@@ -37,6 +37,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model, signals
 
+from nekosite.lib.versiontriggers import IGNORED_COLUMNS
+
 _VERSIONS_SQL = "SELECT name, version FROM nekosite_dataversion"
 
 
@@ -215,6 +217,9 @@ def watch(family: str, models: Iterable[type[Model]]) -> None:
     """
 
     def changed(sender: type[Model], **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields and _only_bookkeeping(sender, update_fields):
+            return  # the triggers skip these too (versiontriggers.IGNORED_COLUMNS)
         mark_changed(family)
 
     for model in models:
@@ -228,3 +233,8 @@ def watch(family: str, models: Iterable[type[Model]]) -> None:
                 weak=False,
                 dispatch_uid=f"{uid}:{field.name}",
             )
+
+
+def _only_bookkeeping(model: type[Model], field_names: Iterable[str]) -> bool:
+    ignored = IGNORED_COLUMNS.get(model._meta.db_table, frozenset())
+    return all(model._meta.get_field(name).column in ignored for name in field_names)

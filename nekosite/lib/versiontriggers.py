@@ -38,6 +38,15 @@ WATCHED: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# Bookkeeping columns whose updates change nothing a worker keeps: Django writes `last_login` on
+# every log-in (`update_fields=["last_login"]`) and nekosite `last_used_at` as tokens are used.
+# An UPDATE that sets only these does not bump the version (the trigger is `UPDATE OF` the other
+# columns), so it does not empty every worker's token cache.
+IGNORED_COLUMNS: dict[str, frozenset[str]] = {
+    "accounts_user": frozenset({"last_login"}),
+    "accounts_token": frozenset({"last_used_at"}),
+}
+
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION nekosite_bump_data_version() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -51,9 +60,7 @@ $$
 _SQLITE_EVENTS = ("insert", "update", "delete")
 
 
-def watched_tables(apps: Any) -> Iterator[tuple[str, str]]:
-    """(family, table) for every watched table that exists in `apps` (a migration's state or
-    django.apps.apps)."""
+def _watched_models(apps: Any) -> Iterator[tuple[str, Any]]:
     for family, specs in WATCHED.items():
         for app_label, name in specs:
             model_name, _, field = name.partition(".")
@@ -63,7 +70,27 @@ def watched_tables(apps: Any) -> Iterator[tuple[str, str]]:
                 continue  # not created yet at this point of the migration history
             if field:
                 model = model._meta.get_field(field).remote_field.through
-            yield family, model._meta.db_table
+            yield family, model
+
+
+def watched_tables(apps: Any) -> Iterator[tuple[str, str]]:
+    """(family, table) for every watched table that exists in `apps` (a migration's state or
+    django.apps.apps)."""
+    for family, model in _watched_models(apps):
+        yield family, model._meta.db_table
+
+
+def watched_update_columns(apps: Any) -> dict[str, list[str]]:
+    """table -> the columns whose update bumps the version, for tables with IGNORED_COLUMNS."""
+    return {
+        model._meta.db_table: [
+            field.column
+            for field in model._meta.concrete_fields
+            if field.column not in IGNORED_COLUMNS[model._meta.db_table]
+        ]
+        for _, model in _watched_models(apps)
+        if model._meta.db_table in IGNORED_COLUMNS
+    }
 
 
 def trigger_names(table: str, vendor: str) -> list[str]:
@@ -81,20 +108,26 @@ def install(apps: Any, schema_editor: Any) -> None:
         raise ImproperlyConfigured(f"nekosite supports PostgreSQL and SQLite, not {vendor}.")
     if vendor == "postgresql":
         schema_editor.execute(_PG_FUNCTION)
+    update_columns = watched_update_columns(apps)
     for family, table in watched_tables(apps):
         _drop(schema_editor, table, vendor)
+        # Table, column and family names come from WATCHED and the models, never from input.
+        update = "UPDATE"
+        if table in update_columns:
+            update = "UPDATE OF " + ", ".join(
+                schema_editor.quote_name(column) for column in update_columns[table]
+            )
         if vendor == "postgresql":
             schema_editor.execute(
                 f"CREATE TRIGGER nekosite_version_{table} "
-                f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+                f"AFTER INSERT OR {update} OR DELETE OR TRUNCATE ON {table} "
                 f"FOR EACH STATEMENT EXECUTE FUNCTION nekosite_bump_data_version('{family}')"
             )
         else:
             for event in _SQLITE_EVENTS:
-                # Table and family names come from WATCHED and the models, never from input.
                 schema_editor.execute(
                     f"CREATE TRIGGER nekosite_version_{table}_{event} "  # noqa: S608
-                    f"AFTER {event.upper()} ON {table} BEGIN "
+                    f"AFTER {update if event == 'update' else event.upper()} ON {table} BEGIN "
                     f"INSERT INTO nekosite_dataversion (name, version) VALUES ('{family}', 1) "
                     "ON CONFLICT (name) DO UPDATE SET version = version + 1; END"
                 )
@@ -114,20 +147,25 @@ def _drop(schema_editor: Any, table: str, vendor: str) -> None:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
-def installed(connection: Any) -> set[str]:
-    """The names of nekosite's version triggers present in the database."""
+def trigger_definitions(connection: Any) -> dict[str, str]:
+    """name -> SQL of nekosite's version triggers present in the database."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+                "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
                 "AND tgname LIKE 'nekosite_version_%%'"
             )
         else:
             cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
                 "AND name LIKE 'nekosite_version_%'"
             )
-        return {name for (name,) in cursor.fetchall()}
+        return dict(cursor.fetchall())
+
+
+def installed(connection: Any) -> set[str]:
+    """The names of nekosite's version triggers present in the database."""
+    return set(trigger_definitions(connection))
 
 
 def lock_family(connection: Any, family: str) -> None:

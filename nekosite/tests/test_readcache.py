@@ -5,6 +5,7 @@ Runs on SQLite and, in CI, on PostgreSQL: both trigger dialects are exercised.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -205,3 +206,24 @@ def test_category_slot_writes_bump_the_catalog_version() -> None:
     before = version("catalog")
     CategorySlot.objects.filter(image=image).update(slot=F("slot"))
     assert version("catalog") > before
+
+
+def test_update_triggers_cover_every_column_but_the_bookkeeping_ones() -> None:
+    """A column added to accounts_user or accounts_token after the last trigger migration would
+    be missing from its `UPDATE OF` list, and updates of it would go unseen: a migration must
+    install the triggers again (nekosite/lib/versiontriggers.py)."""
+    definitions = versiontriggers.trigger_definitions(connection)
+    columns = versiontriggers.watched_update_columns(apps)
+    assert set(columns) == set(versiontriggers.IGNORED_COLUMNS)
+    for table, watched in columns.items():
+        update_trigger = next(
+            sql
+            for name, sql in definitions.items()
+            if name in versiontriggers.trigger_names(table, connection.vendor)
+            and "UPDATE OF" in sql.upper()
+        )
+        match = re.search(r"UPDATE OF (.+?) (?:OR|ON) ", update_trigger, re.IGNORECASE)
+        assert match is not None, update_trigger
+        listed = {name.strip().strip('"`').lower() for name in match.group(1).split(",")}
+        assert listed == set(watched), table
+        assert not listed & versiontriggers.IGNORED_COLUMNS[table]
