@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -100,6 +101,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_ratelimit",
+    "huey.contrib.djhuey",
     "nekosite",
     "accounts",
     "catalog",
@@ -212,6 +214,30 @@ else:
         }
     }
 DATABASE_ROUTERS = ["nekosite.lib.cache.CacheDatabaseRouter"]
+
+# The task queue (huey; nekosite/queue.py). With REDIS_URL it lives in Redis, where worker
+# processes on any number of machines share it (deploy/systemd/nekosite-worker@.service);
+# without, in a SQLite file under VAR_DIR that the worker `make run` starts beside gunicorn
+# reads (deploy/gunicorn.conf.py, TASK_WORKER_IN_GUNICORN). TASKS_IMMEDIATE runs every task at
+# once in the calling process (the unit tests; never in production).
+TASK_WORKERS = env_int("TASK_WORKERS", 2) or 2
+HUEY: dict[str, Any] = {
+    "name": env_str("TASK_QUEUE_NAME", "nekosite"),
+    "immediate": env_bool("TASKS_IMMEDIATE", False),
+    "utc": True,
+    "consumer": {
+        "workers": TASK_WORKERS,
+        "worker_type": "thread",
+        "periodic": True,
+        "check_worker_health": True,
+        # The SQLite queue is polled: at most this long (s) between looks when it is idle.
+        "max_delay": 1.0,
+    },
+}
+if REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "tasks.sqlite3")})
 # django-ratelimit: W001 is about Django's own RedisCache, which is shared (ResilientRedisCache
 # is one); E003 never fires, as neither cache is a per-process one.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Rating
+from nekosite import queue
 from nekosite.lib.charts import bar_chart, column_chart
 from uploads import selectors as upload_selectors
 
@@ -42,6 +43,16 @@ def _cache_ok() -> bool:
         return False
 
 
+def _queue_state() -> dict[str, Any]:
+    """The task queue as /healthz shows it; a queue that cannot be read does not make the app
+    server unhealthy (requests are still served), it says "error"."""
+    try:
+        return {"status": "ok", **queue.stats(), "worker_seen_s": queue.worker_seen_seconds_ago()}
+    except Exception:
+        logger.warning("healthz: task queue check failed", exc_info=True)
+        return {"status": "error"}
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -53,6 +64,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "data": {
                 "database": "ok" if database else "error",
                 "cache": "ok" if cache_ok else "error",
+                "queue": _queue_state(),
             },
         },
         status=200 if healthy else 503,

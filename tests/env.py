@@ -15,6 +15,9 @@ os.environ["VAR_DIR"] = _VAR_DIR
 os.makedirs(os.path.join(_VAR_DIR, "static"), exist_ok=True)
 os.environ.setdefault("PLAIN_STATICFILES", "true")
 os.environ.setdefault("RATELIMIT_ENABLE", "false")
+# Queued tasks run at once in the test process (in-memory queue); tests/test_task_worker.py and
+# the real servers run real workers.
+os.environ.setdefault("TASKS_IMMEDIATE", "true")
 # Django's test Client sends no User-Agent; the API-conventions tests switch the rule on.
 os.environ.setdefault("REQUIRE_USER_AGENT", "false")
 # Playwright's sync API runs an event loop in the test thread.

@@ -10,7 +10,35 @@ from django.test import Client
 def test_healthz_reports_database_and_cache_ok(client: Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"success": True, "data": {"database": "ok", "cache": "ok"}}
+    body = response.json()
+    assert body["success"] is True
+    assert body["data"]["database"] == "ok" and body["data"]["cache"] == "ok"
+
+
+@pytest.mark.django_db
+def test_healthz_shows_the_task_queue(client: Client) -> None:
+    """Issue #19: queue depth, tasks waiting for their time, the oldest waiting task's age and
+    when a worker last said it was running (nekosite/queue.py)."""
+    from nekosite import queue
+
+    queue.HUEY.storage.flush_queue()
+    queue.HUEY.storage.delete_data(queue.HEARTBEAT_KEY)
+    data = client.get("/healthz").json()["data"]["queue"]
+    assert data == {"status": "ok", "depth": 0, "scheduled": data["scheduled"],
+                    "oldest_waiting_s": None, "worker_seen_s": None}  # fmt: skip
+    queue.record_heartbeat()
+    assert 0 <= client.get("/healthz").json()["data"]["queue"]["worker_seen_s"] < 5
+
+
+def test_task_ids_carry_the_time_they_were_made() -> None:
+    import time
+
+    from nekosite import queue
+
+    task = queue.TimedTask()
+    made = queue.enqueued_at(task.id)
+    assert made is not None and abs(made - time.time()) < 5
+    assert queue.enqueued_at("0b2a3c4d-1e2f-4a5b-8c6d-7e8f9a0b1c2d") is None
 
 
 @pytest.mark.django_db
