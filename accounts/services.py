@@ -23,6 +23,8 @@ from accounts import scopes as scope_registry
 from accounts import tokens
 from accounts.models import ApiApplication, RateLimitBlock, Token, User
 from nekosite.lib.readcache import ReadCache
+from webhooks import events, payloads
+from webhooks import services as webhooks
 
 _token_cache = ReadCache("tokens")
 
@@ -212,6 +214,9 @@ def application_approve(
             "decision_note",
         ]
     )
+    webhooks.emit(
+        events.APPLICATION_APPROVED, payloads.application(application), user=application.user
+    )
     token = Token.objects.filter(application=application).first()
     if token is None:
         token, _ = token_issue(
@@ -247,6 +252,9 @@ def application_reject(*, application: ApiApplication, by: User, note: str = "")
     application.decided_at = timezone.now()
     application.decision_note = note[:500]
     application.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    webhooks.emit(
+        events.APPLICATION_REJECTED, payloads.application(application), user=application.user
+    )
     token = Token.objects.filter(application=application).first()
     if token is not None:
         token_revoke(token=token)

@@ -39,6 +39,8 @@ from catalog.models import (
 from nekosite.lib import readcache, versiontriggers
 from nekosite.lib.imagemeta import ImageSource, binary_handle, read_image_meta
 from nekosite.lib.thumbnails import make_thumbnail
+from webhooks import events, payloads
+from webhooks import services as webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +271,7 @@ def image_insert(*, image: Image) -> Image:
     top = Image.objects.aggregate(top=Max("slot"))["top"]
     image.slot = 0 if top is None else top + 1
     image.save(force_insert=True)
+    webhooks.emit(events.IMAGE_CREATED, payloads.image(image))
     return image
 
 
@@ -436,6 +439,7 @@ def image_update_metadata(
         image_categories_set(image=image, categories=categories)
     if characters is not None:
         image.characters.set(list(characters))
+    webhooks.emit(events.IMAGE_UPDATED, payloads.image(image))
     return image
 
 
@@ -446,6 +450,7 @@ def image_delete(*, image: Image) -> None:
     Deleting files only after the commit means a rolled-back delete keeps a working image.
     """
     names = [image.file.name, image.thumbnail.name]
+    webhooks.emit(events.IMAGE_DELETED, payloads.image_deleted(image.pk))
     _lock_image_slots()
     # Lock the image's categories BEFORE reading its slots in them: another writer may move
     # this image's row into a hole of the category until then (that raced and left a hole).
@@ -468,21 +473,35 @@ def image_delete(*, image: Image) -> None:
     transaction.on_commit(lambda: _delete_stored(names))
 
 
+def _emit_updated(image_ids: Iterable[uuid.UUID]) -> None:
+    """image.updated for each image (bulk admin actions); webhooks looked up once."""
+    rows = Image.objects.filter(pk__in=list(image_ids)).only("pk", "nsfw")
+    webhooks.emit_each(events.IMAGE_UPDATED, [payloads.image(row) for row in rows])
+
+
 @transaction.atomic
 def image_set_rating(*, images: QuerySet[Image], nsfw: str) -> int:
-    changed = images.update(nsfw=_validate_rating(nsfw))
+    ids = list(images.values_list("pk", flat=True))
+    changed = Image.objects.filter(pk__in=ids).update(nsfw=_validate_rating(nsfw))
     readcache.mark_changed("catalog")  # QuerySet.update sends no model signal
+    _emit_updated(ids)
     return changed
 
 
 @transaction.atomic
 def image_add_category(*, images: QuerySet[Image], category: Category) -> int:
-    return _link(category_id=category.pk, image_ids=images.values_list("pk", flat=True))
+    ids = list(images.values_list("pk", flat=True))
+    linked = _link(category_id=category.pk, image_ids=ids)
+    _emit_updated(ids)
+    return linked
 
 
 @transaction.atomic
 def image_remove_category(*, images: QuerySet[Image], category: Category) -> int:
-    return _unlink(category_id=category.pk, image_ids=images.values_list("pk", flat=True))
+    ids = list(images.values_list("pk", flat=True))
+    unlinked = _unlink(category_id=category.pk, image_ids=ids)
+    _emit_updated(ids)
+    return unlinked
 
 
 @transaction.atomic

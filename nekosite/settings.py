@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "uploads",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,15 @@ HUEY: dict[str, Any] = {
         "max_delay": 1.0,
     },
 }
+# Webhooks (webhooks/services.py): each attempt waits at most WEBHOOK_TIMEOUT_SECONDS; failed
+# deliveries are retried after WEBHOOK_RETRY_BASE_SECONDS, doubling (at most an hour apart),
+# until WEBHOOK_GIVE_UP_HOURS after the event; a webhook failing that long is disabled.
+# WEBHOOK_ALLOW_PRIVATE_TARGETS lets webhooks reach loopback/private addresses and http://
+# (tests, development only).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10) or 10
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30) or 30
+WEBHOOK_GIVE_UP_HOURS = env_int("WEBHOOK_GIVE_UP_HOURS", 24) or 24
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:

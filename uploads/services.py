@@ -44,6 +44,8 @@ from uploads.errors import (
 )
 from uploads.models import RegistrationKey, Upload
 from uploads.storage import upload_storage
+from webhooks import events, payloads
+from webhooks import services as webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +153,7 @@ def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) 
         if stored != name:
             raise RuntimeError(f"storage renamed {name!r} to {stored!r}")
         with transaction.atomic():
-            return Upload.objects.create(
+            upload = Upload.objects.create(
                 owner=owner,
                 name=name,
                 original_name=_client_basename(client_name),
@@ -159,6 +161,8 @@ def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) 
                 content_type=content_type,
                 sha256=sha256,
             )
+            webhooks.emit(events.UPLOAD_CREATED, payloads.upload(upload), user=owner)
+            return upload
     except BaseException:
         # No row, no file: never leave an orphan behind.
         storage.delete(stored)
@@ -225,7 +229,9 @@ def upload_delete(*, upload: Upload) -> None:
     """Remove the row, then the stored object and its thumbnail; a storage failure rolls the
     row back."""
     name = upload.name
+    owner = upload.owner
     upload.delete()
+    webhooks.emit(events.UPLOAD_DELETED, payloads.upload_deleted(name), user=owner)
     _delete_stored([name])
 
 
