@@ -2,7 +2,8 @@
 
 In production a signing key that is a shipped placeholder, short, or used for two purposes is
 an error: anyone who has read the example file (or one leaked key) could forge sessions, signed
-image links and every API token.
+image links and every API token. So is WEBHOOK_ALLOW_PRIVATE_TARGETS: it would let users point
+webhooks at this host's own network.
 """
 
 from __future__ import annotations
@@ -80,3 +81,19 @@ def production_keys_are_strong_and_separate(**kwargs: Any) -> list[Error]:
             )
         )
     return errors
+
+
+@register(deploy=False)
+def production_webhooks_reach_public_addresses_only(**kwargs: Any) -> list[Error]:
+    """Webhooks must not reach this host or its network in production (webhooks/targets.py)."""
+    if settings.PRODUCTION and settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        return [
+            Error(
+                "WEBHOOK_ALLOW_PRIVATE_TARGETS must be off in production.",
+                hint="It lets any user make the server send requests to loopback, private and "
+                "link-local addresses (the database, the cloud metadata service); it is for "
+                "tests and development.",
+                id="nekosite.E006",
+            )
+        ]
+    return []

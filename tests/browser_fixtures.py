@@ -116,6 +116,10 @@ def embedded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServ
         # The file-host admin API's own signup (seed 004) is part of the flows tested on it.
         ADMIN_REGISTRATION="true",
         ADMIN_KEY=secrets.token_urlsafe(24),
+        # Webhooks to the tests' receiver on 127.0.0.1 (refused by default), retried fast.
+        WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
+        WEBHOOK_TIMEOUT_SECONDS="2",
+        WEBHOOK_RETRY_BASE_SECONDS="1",
     )
     try:
         server.create_superuser()

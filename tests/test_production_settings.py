@@ -106,6 +106,7 @@ def _example_value(path: str, name: str) -> str:
             "nekosite.E004",
         ),
         ({"TOKEN_SECRET": STRONG_TOKEN_SECRET[:40]}, "nekosite.E005"),
+        ({"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}, "nekosite.E006"),
     ],
 )
 def test_production_refuses_placeholder_short_or_reused_keys(

@@ -166,3 +166,44 @@ def test_make_run_serves_with_the_one_gunicorn_config(site: RealServer) -> None:
     log = site.log.read_text(errors="replace")
     assert "gunicorn -c deploy/gunicorn.conf.py nekosite.wsgi:application" in log
     assert len(re.findall(r"Booting worker with pid", log)) >= 2
+
+
+def test_an_upload_reaches_a_webhook_and_the_request_never_waits_for_the_receiver(
+    site: RealServer,
+) -> None:
+    """Issue #19: the worker `make run` starts beside gunicorn delivers the event; the upload
+    request itself is answered while the receiver still holds the delivery."""
+    import time
+
+    from tests.webhook_receiver import webhook_receiver
+
+    token = filehost_token(site, "hooked-uploader")
+    boundary = "nekosite-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="uploadFile"; '
+        f'filename="note.txt"\r\nContent-Type: text/plain\r\n\r\nhello hooks\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    with webhook_receiver() as receiver:
+        receiver.hold_first_seconds = 10
+        site.manage(
+            "shell",
+            "-c",
+            "from accounts.models import User\nfrom webhooks import services\n"
+            "services.webhook_create(user=User.objects.get(username='hooked-uploader'), "
+            f"url={receiver.url!r}, event_types=['upload.created'])\n",
+        )
+        started = time.monotonic()
+        status, _, answer = fetch(
+            f"{site.url}/api/files/upload",
+            method="POST",
+            headers={"token": token, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+            data=body,
+        )
+        answered_in = time.monotonic() - started
+        assert status == 200, answer
+        (got,) = receiver.wait_for(1, timeout=30)
+        assert answered_in < 5  # the receiver holds the delivery for 10 s
+    url = json.loads(answer)["url"]
+    assert got.json["type"] == "upload.created"
+    assert got.json["data"]["upload"]["url"] == url

@@ -310,13 +310,6 @@ def _record(delivery: Delivery, attempt: Attempt) -> Delivery:
         delivery.delivered_at = now
         Webhook.objects.filter(pk=webhook.pk).update(failing_since=None)
     else:
-        if now - delivery.event.created_at >= give_up:
-            delivery.status = Delivery.Status.FAILED
-        else:
-            delay = backoff_seconds(delivery.attempts)
-            delivery.next_attempt_at = now + timedelta(seconds=delay)
-            delivery_id = delivery.pk
-            transaction.on_commit(lambda: _schedule(delivery_id, delay))
         Webhook.objects.filter(pk=webhook.pk, failing_since__isnull=True).update(failing_since=now)
         webhook.refresh_from_db(fields=["failing_since", "is_active"])
         if webhook.is_active and webhook.failing_since and now - webhook.failing_since >= give_up:
@@ -327,6 +320,14 @@ def _record(delivery: Delivery, attempt: Attempt) -> Delivery:
                 f"(last: {attempt.error or attempt.code}).",
             )
             logger.warning("webhook %s disabled after %s hours of failures", webhook.pk, hours)
+            delivery.status = Delivery.Status.SKIPPED
+        elif now - delivery.event.created_at >= give_up:
+            delivery.status = Delivery.Status.FAILED
+        else:
+            delay = backoff_seconds(delivery.attempts)
+            delivery.next_attempt_at = now + timedelta(seconds=delay)
+            delivery_id = delivery.pk
+            transaction.on_commit(lambda: _schedule(delivery_id, delay))
     fields = ["status", "response_code", "latency_ms", "error", "leased_until"]
     delivery.save(update_fields=[*fields, "next_attempt_at", "delivered_at"])
     return delivery

@@ -23,5 +23,7 @@ def sweep() -> None:
 
 @djhuey.on_startup()
 def sweep_when_a_worker_starts() -> None:
-    # After a crash, do not wait for the next minute to pick up what the dead worker held.
+    """After a crash, pick up what the dead worker held as soon as its lease has run out,
+    not at the next minute."""
     sweep()
+    sweep.schedule(delay=services.lease_seconds() + 1)
