@@ -27,6 +27,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("dashboard/", include("accounts.dashboard_urls")),
     path("dashboard/files/", include("uploads.dashboard_urls")),
+    path("dashboard/webhooks/", include("webhooks.urls")),
     path(_prefix(settings.CATALOG_MEDIA_URL), include("catalog.media_urls")),
     path("", include("catalog.urls")),
 ]

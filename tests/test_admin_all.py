@@ -37,6 +37,9 @@ from catalog.tests.factories import make_artist, make_category, make_character, 
 from uploads import services as upload_services
 from uploads.models import RegistrationKey, Upload
 from uploads.tests.conftest import png_bytes
+from webhooks import events as webhook_events
+from webhooks import signing as webhook_signing
+from webhooks.models import Delivery, Event, Webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +98,22 @@ def new_regkey(created_by: User | None) -> RegistrationKey:
     return RegistrationKey.objects.get(digest=upload_services.regkey_digest(key))
 
 
+def new_webhook(owner: User, **fields: Any) -> Webhook:
+    # A row as webhooks.services.webhook_create makes it, without resolving a host name.
+    return Webhook.objects.create(
+        user=owner,
+        url=f"https://hooks{next(_serial)}.example.org/in",
+        events=[webhook_events.UPLOAD_CREATED],
+        secret_nonce=webhook_signing.new_nonce(),
+        **fields,
+    )
+
+
+def new_delivery(webhook: Webhook, **fields: Any) -> Delivery:
+    event = Event.objects.create(type=webhook_events.UPLOAD_CREATED, data={"upload": {}})
+    return Delivery.objects.create(webhook=webhook, event=event, **fields)
+
+
 @pytest.fixture
 def superuser(db: None) -> User:
     return User.objects.create_superuser(username="root", password="x", email="root@example.org")
@@ -136,6 +155,7 @@ def world(superuser: User) -> dict[str, Model]:
     )
     group = Group.objects.create(name="moderators")
     group.permissions.add(Permission.objects.get(codename="view_upload"))
+    delivery = new_delivery(new_webhook(owner, application=application))
     return {
         "auth.group": group,
         "accounts.user": owner,
@@ -148,12 +168,16 @@ def world(superuser: User) -> dict[str, Model]:
         "catalog.character": character,
         "uploads.upload": new_upload(owner),
         "uploads.registrationkey": new_regkey(superuser),
+        "webhooks.webhook": delivery.webhook,
+        "webhooks.delivery": delivery,
+        "webhooks.event": delivery.event,
     }
 
 
 # label -> can staff add one from the admin? (the others come from services: uploads from the
 # file host, tokens and applications from the dashboards, blocks from the rate limiter, keys
-# from the "Generate keys" page).
+# from the "Generate keys" page, webhooks and their deliveries and events from the dashboard
+# and the webhook services).
 MODELS: dict[str, bool] = {
     "auth.group": True,
     "accounts.user": True,
@@ -166,6 +190,9 @@ MODELS: dict[str, bool] = {
     "catalog.character": True,
     "uploads.upload": False,
     "uploads.registrationkey": False,
+    "webhooks.webhook": False,
+    "webhooks.delivery": False,
+    "webhooks.event": False,
 }
 
 
@@ -473,6 +500,42 @@ ACTIONS = [
         lambda objs: not RateLimitBlock.objects.exclude(lifted_at=None).exists(),
     ),
 ]
+ACTIONS += [
+    ActionCase(
+        "webhooks.webhook",
+        "send_test_event",
+        ("webhooks.change_webhook",),
+        lambda _: [new_webhook(new_user()), new_webhook(new_user())],
+        lambda objs, _: (
+            Delivery.objects.filter(webhook__in=objs, event__type=webhook_events.PING).count() == 2
+        ),
+        lambda objs: not Delivery.objects.exists(),
+    ),
+    ActionCase(
+        "webhooks.webhook",
+        "disable_selected",
+        ("webhooks.change_webhook",),
+        lambda _: [new_webhook(new_user()), new_webhook(new_user())],
+        lambda objs, _: not Webhook.objects.filter(pk__in=_pks(objs), is_active=True).exists(),
+        lambda objs: Webhook.objects.filter(pk__in=_pks(objs), is_active=True).count() == 2,
+    ),
+    ActionCase(
+        "webhooks.webhook",
+        "enable_selected",
+        ("webhooks.change_webhook",),
+        lambda _: [new_webhook(new_user(), is_active=False) for _ in range(2)],
+        lambda objs, _: Webhook.objects.filter(pk__in=_pks(objs), is_active=True).count() == 2,
+        lambda objs: not Webhook.objects.filter(pk__in=_pks(objs), is_active=True).exists(),
+    ),
+    ActionCase(
+        "webhooks.delivery",
+        "retry_now",
+        ("webhooks.change_delivery",),
+        lambda _: [new_delivery(new_webhook(new_user()), status="failed") for _ in range(2)],
+        lambda objs, _: Delivery.objects.filter(pk__in=_pks(objs), status="pending").count() == 2,
+        lambda objs: Delivery.objects.filter(pk__in=_pks(objs), status="failed").count() == 2,
+    ),
+]
 ACTION_IDS = [f"{case.label}:{case.action}" for case in ACTIONS]
 
 
@@ -671,6 +734,31 @@ def _rows_ratelimitblock(n: int, staff: User) -> None:
     )
 
 
+def _rows_webhook(n: int, staff: User) -> None:
+    # Each webhook of an application (printed as "name (user)") of a user of its own.
+    users = _bulk_users(n)
+    Webhook.objects.bulk_create(
+        Webhook(user=app.user, application=app, url="https://x.example.org/", secret_nonce="n")
+        for app in _applications_for(users, staff)
+    )
+
+
+def _rows_delivery(n: int, staff: User) -> None:
+    webhooks = Webhook.objects.bulk_create(
+        Webhook(user=u, url=f"https://{u.pk}.example.org/", secret_nonce="n")
+        for u in _bulk_users(n)
+    )
+    deliveries = []
+    for webhook in webhooks:
+        event = Event.objects.create(type=webhook_events.UPLOAD_CREATED)
+        deliveries.append(Delivery(webhook=webhook, event=event, response_code=200))
+    Delivery.objects.bulk_create(deliveries)
+
+
+def _rows_event(n: int, staff: User) -> None:
+    Event.objects.bulk_create(Event(type=webhook_events.IMAGE_CREATED) for _ in range(n))
+
+
 def _rows_group(n: int, staff: User) -> None:
     perms = list(Permission.objects.all()[:3])
     for _ in range(n):
@@ -689,6 +777,9 @@ ROWS: dict[str, Callable[[int, User], None]] = {
     "catalog.character": _rows_character,
     "uploads.upload": _rows_upload,
     "uploads.registrationkey": _rows_registrationkey,
+    "webhooks.webhook": _rows_webhook,
+    "webhooks.delivery": _rows_delivery,
+    "webhooks.event": _rows_event,
 }
 
 

@@ -16,6 +16,9 @@ from catalog.models import Image
 from catalog.services import character_get_or_create, image_thumbnail_ensure
 from catalog.tests.factories import make_category, make_image
 from uploads.services import upload_create
+from webhooks import services as webhook_services
+from webhooks import signing
+from webhooks.models import Delivery, Event, Webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,9 +103,28 @@ def site(settings: Any, live_server: Any, tmp_path: Path) -> dict[str, str]:
     account_services.application_approve(
         application=approved, scopes=["image:list"], expires_at=None, by=staff
     )
+    webhook = Webhook.objects.create(
+        user=owner,
+        url="https://hooks.example.org/a-rather-long-path/for-a-phone-screen?token=abcdef0123456789",
+        events=["upload.created", "upload.deleted"],
+        secret_nonce=signing.new_nonce(),
+    )
+    Delivery.objects.create(
+        webhook=webhook,
+        event=Event.objects.create(type="upload.created"),
+        status=Delivery.Status.FAILED,
+        attempts=30,
+        response_code=502,
+        latency_ms=1234,
+        error="HTTP 502 Bad Gateway",
+    )
+    webhook_services.webhook_disable(
+        webhook=webhook, reason="Disabled after 24 hours of failed deliveries (last: 502)."
+    )
     return {
         "image": f"/image/{image.pk}/",
         "application": f"/dashboard/applications/{approved.pk}/",
+        "webhook": f"/dashboard/webhooks/{webhook.pk}/",
     }
 
 
@@ -150,6 +172,9 @@ def test_dashboard_pages_pass_the_audit(page: Any, shoot: Any, site: dict[str, s
         ("/dashboard/applications/new/", "application-new", "Dashboard"),
         (site["application"], "application-detail", "Dashboard"),
         (site["application"] + "?reveal=1", "application-revealed", "Dashboard"),
+        ("/dashboard/webhooks/", "webhooks", "Dashboard"),
+        (site["webhook"], "webhook-detail", "Dashboard"),
+        (site["webhook"] + "delete/", "webhook-delete", "Dashboard"),
         ("/accounts/password/", "password", "Dashboard"),
         ("/accounts/delete/", "delete-account", "Dashboard"),
     ):
