@@ -187,6 +187,8 @@ def emit_each(event_type: str, datas: list[dict[str, Any]]) -> int:
 @transaction.atomic
 def send_test(*, webhook: Webhook) -> Event:
     """A `ping` event to this webhook only ("Send test event")."""
+    if not webhook.is_active:
+        raise ValidationError("This webhook is disabled; enable it first.")
     return _record_event(
         events.PING,
         {"webhook": {"id": webhook.pk, "url": webhook.url}, "message": "Test event from nekosite."},
@@ -364,6 +366,8 @@ def sweep() -> int:
 @transaction.atomic
 def delivery_retry_now(*, delivery: Delivery) -> None:
     """Staff or the owner: attempt a pending or failed delivery again now."""
+    if not Webhook.objects.filter(pk=delivery.webhook_id, is_active=True).exists():
+        raise ValidationError("This webhook is disabled; enable it first.")
     Delivery.objects.filter(pk=delivery.pk).exclude(status=Delivery.Status.DELIVERED).update(
         status=Delivery.Status.PENDING, next_attempt_at=timezone.now(), leased_until=None
     )

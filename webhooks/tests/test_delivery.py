@@ -395,3 +395,17 @@ def test_a_receiver_that_never_answers_is_cut_by_the_timeout(
     assert time.monotonic() - started < 4
     delivery = Delivery.objects.get()
     assert delivery.status == Delivery.Status.PENDING and "timed out" in delivery.error.lower()
+
+
+def test_a_disabled_webhook_takes_no_test_event_and_no_retry(
+    owner: User, receiver: Receiver
+) -> None:
+    webhook, _ = hook(owner, receiver)
+    event = Event.objects.create(type=events.UPLOAD_CREATED, data={})
+    delivery = Delivery.objects.create(webhook=webhook, event=event)
+    services.webhook_disable(webhook=webhook)
+    webhook.refresh_from_db()
+    with pytest.raises(ValidationError, match="disabled"):
+        services.send_test(webhook=webhook)
+    with pytest.raises(ValidationError, match="disabled"):
+        services.delivery_retry_now(delivery=delivery)
