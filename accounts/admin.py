@@ -8,23 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Model, Q, QuerySet
-from django.forms import BaseFormSet, ModelForm
+from django.forms import BaseFormSet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import scopes as scope_registry
 from accounts import services
 from accounts.forms import ApplicationDecisionForm
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import ApiApplication, RateLimitBlock, Token, User
 
 
-def log_admin_changes(request: HttpRequest, objects: Iterable[Model], message: str) -> None:
+def log_admin_changes(
+    request: AuthenticatedHttpRequest, objects: Iterable[Model], message: str
+) -> None:
     """Record a custom action in Django's admin history, one entry per object.
 
     Django logs its own add/change/delete views; bulk actions are ours to record.
@@ -76,7 +79,14 @@ class ApiApplicationInline(ReadOnlyInline):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "is_active", "is_staff", "date_joined", "last_login")
+    list_display: tuple[str, ...] = (
+        "username",
+        "email",
+        "is_active",
+        "is_staff",
+        "date_joined",
+        "last_login",
+    )
     list_filter = ("is_active", "is_staff", "is_superuser", "groups")
     actions = ["disable_users", "enable_users"]
     inlines = [ApiApplicationInline, TokenInline]
@@ -124,7 +134,7 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(
         description="Disable selected users (log-in and tokens refused)", permissions=["change"]
     )
-    def disable_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def disable_users(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         disabled = []
         for user in self.actionable(request, queryset):
             if user.pk == request.user.pk:
@@ -137,7 +147,7 @@ class UserAdmin(DjangoUserAdmin):
         self.message_user(request, f"{len(disabled)} user(s) disabled.", messages.SUCCESS)
 
     @admin.action(description="Enable selected users", permissions=["change"])
-    def enable_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def enable_users(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         enabled = []
         for user in self.actionable(request, queryset):
             if not user.is_active:
@@ -240,19 +250,20 @@ class ApiApplicationAdmin(admin.ModelAdmin):
                 application=obj,
                 scopes=form.granted_scopes(),
                 expires_at=form.cleaned_data.get("expires_at"),
-                by=request.user,
+                by=cast(User, request.user),  # the admin lets in logged-in staff only
                 note=note,
             )
             self.message_user(request, f"“{obj.name}” approved; the token is on its dashboard.")
         elif decision == "reject":
-            services.application_reject(application=obj, by=request.user, note=note)
+            services.application_reject(application=obj, by=cast(User, request.user), note=note)
             self.message_user(request, f"“{obj.name}” rejected.", messages.WARNING)
         else:
             ApiApplication.objects.filter(pk=obj.pk).update(decision_note=note[:500])
         obj.refresh_from_db()
 
-    def construct_change_message(
-        self, request: HttpRequest, form: ModelForm, formsets: list[BaseFormSet], add: bool = False
+    # Any: Django passes the ApplicationDecisionForm; django-stubs would only take a forms.Form.
+    def construct_change_message(  # type: ignore[override]  # log_change takes str or list
+        self, request: HttpRequest, form: Any, formsets: Iterable[BaseFormSet], add: bool = False
     ) -> str | list:
         # "Changed decision and scopes" says little in the history; say what was decided.
         decision = form.cleaned_data.get("decision")
@@ -265,7 +276,9 @@ class ApiApplicationAdmin(admin.ModelAdmin):
     @admin.action(
         description="Approve selected (requested scopes, no expiry)", permissions=["change"]
     )
-    def approve_selected(self, request: HttpRequest, queryset: QuerySet[ApiApplication]) -> None:
+    def approve_selected(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiApplication]
+    ) -> None:
         approved = []
         for application in queryset.select_related("user"):
             token = services.application_approve(
@@ -280,7 +293,9 @@ class ApiApplicationAdmin(admin.ModelAdmin):
         self.message_user(request, f"{len(approved)} application(s) approved.", messages.SUCCESS)
 
     @admin.action(description="Reject selected", permissions=["change"])
-    def reject_selected(self, request: HttpRequest, queryset: QuerySet[ApiApplication]) -> None:
+    def reject_selected(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiApplication]
+    ) -> None:
         rejected = list(queryset.select_related("user"))
         for application in rejected:
             services.application_reject(application=application, by=request.user)
@@ -372,7 +387,7 @@ class TokenAdmin(admin.ModelAdmin):
         services.token_set_rate_limit(token=obj, per_second=obj.rate_limit_override)
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+    def revoke_selected(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Token]) -> None:
         revoked = [token for token in queryset if token.revoked_at is None]
         for token in revoked:
             services.token_revoke(token=token)
@@ -434,7 +449,9 @@ class RateLimitBlockAdmin(admin.ModelAdmin):
         return obj.is_active()
 
     @admin.action(description="Lift block", permissions=["change"])
-    def lift_selected(self, request: HttpRequest, queryset: QuerySet[RateLimitBlock]) -> None:
+    def lift_selected(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[RateLimitBlock]
+    ) -> None:
         lifted = [block for block in queryset if block.lifted_at is None]
         for block in queryset:
             # Also for lifted rows: the service clears a cache entry that may linger.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
@@ -23,6 +23,7 @@ class LoginForm(AuthenticationForm):
         username = self.cleaned_data.get("username") or ""
         try:
             # Counted before the password is checked, so a locked-out attacker learns nothing.
+            assert self.request is not None, "LoginView passes the request"
             bruteforce.attempt(self.request, username)
         except bruteforce.TooManyAttempts as exc:
             raise ValidationError(exc.message, code="too_many_attempts") from exc
@@ -40,6 +41,7 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
     def clean_old_password(self) -> str:
         username = self.user.get_username()
         try:
+            assert self.request is not None, "PasswordChangeView sets the request"
             bruteforce.attempt(self.request, username)
         except bruteforce.TooManyAttempts as exc:
             raise ValidationError(exc.message, code="too_many_attempts") from exc
@@ -65,7 +67,7 @@ class ApplicationRequestForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = [
+        cast(forms.MultipleChoiceField, self.fields["scopes"]).choices = [
             (scope, f"{scope} — {description}") for scope, description in scope_registry.choices()
         ]
 
@@ -112,7 +114,9 @@ class ApplicationDecisionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = list(scope_registry.SCOPES.items())
+        cast(forms.MultipleChoiceField, self.fields["scopes"]).choices = list(
+            scope_registry.SCOPES.items()
+        )
         instance = self.instance
         if instance.pk and not self.is_bound:
             current = instance.granted_scopes or instance.requested_scopes or []

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -100,7 +102,7 @@ class Token(ReadOnlyWhenCached, models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} of {self.user_id}"
 
-    def is_active(self, now: object | None = None) -> bool:
+    def is_active(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         if self.revoked_at is not None:
             return False
@@ -125,5 +127,5 @@ class RateLimitBlock(models.Model):
     def __str__(self) -> str:
         return self.key
 
-    def is_active(self, now: object | None = None) -> bool:
+    def is_active(self, now: datetime | None = None) -> bool:
         return self.lifted_at is None and self.blocked_until > (now or timezone.now())

@@ -13,6 +13,7 @@ import hmac
 import secrets
 import string
 import uuid
+from collections.abc import Iterator
 
 from django.conf import settings
 
@@ -24,7 +25,7 @@ def new_nonce() -> str:
     return secrets.token_hex(32)
 
 
-def _stream(nonce: str, kind: str):
+def _stream(nonce: str, kind: str) -> Iterator[int]:
     """Keyed byte stream (HMAC in counter mode) for one nonce."""
     key = settings.TOKEN_SECRET.encode()
     counter = 0

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -18,6 +19,7 @@ from django_ratelimit.decorators import ratelimit
 from accounts import ratelimit as limits
 from accounts import selectors, services
 from accounts.forms import ApplicationRequestForm, LoginForm, PasswordChangeForm
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Token
 
 
@@ -26,7 +28,7 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: LoginForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         messages.success(self.request, f"Welcome back, {form.get_user().username}.")
         return response
@@ -47,7 +49,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     form_class = PasswordChangeForm
 
     def get_form(self, form_class: Any = None) -> PasswordChangeForm:
-        form = super().get_form(form_class)
+        form = cast(PasswordChangeForm, super().get_form(form_class))
         form.request = self.request  # the brute-force guard counts per username and per IP
         return form
 
@@ -59,7 +61,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @require_GET
 @login_required
-def dashboard_home(request: HttpRequest) -> HttpResponse:
+def dashboard_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     applications = selectors.application_list_for_user(user=request.user)[:5]
     tokens = selectors.api_token_list_active(user=request.user)
     return render(
@@ -71,7 +73,7 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def application_list(request: HttpRequest) -> HttpResponse:
+def application_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     applications = selectors.application_list_for_user(user=request.user)
     return render(request, "accounts/application_list.html", {"applications": applications})
 
@@ -79,7 +81,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 @ratelimit(key=limits.user_key, rate=limits.auth_rate, method="POST", block=False)
-def application_new(request: HttpRequest) -> HttpResponse:
+def application_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApplicationRequestForm(request.POST or None)
     if request.method == "POST" and request.limited:  # type: ignore[attr-defined]
         form.add_error(None, limits.FORM_MESSAGE)
@@ -100,7 +102,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 @login_required
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def application_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The token is in the page but masked; "Reveal" (?reveal=1) shows it without JavaScript."""
     application = selectors.application_get_for_user(user=request.user, pk=pk)
     token = selectors.application_token(application=application)
@@ -120,7 +122,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _owned_token(request: HttpRequest, pk: int) -> Token | None:
+def _owned_token(request: AuthenticatedHttpRequest, pk: int) -> Token | None:
     application = selectors.application_get_for_user(user=request.user, pk=pk)
     return selectors.application_token(application=application)
 
@@ -131,7 +133,7 @@ def _detail(pk: int) -> HttpResponseRedirect:
 
 @require_POST
 @login_required
-def token_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
+def token_regenerate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = _owned_token(request, pk)
     if token is None or not token.is_active():
         messages.error(request, "This application has no active token to regenerate.")
@@ -145,7 +147,7 @@ def token_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = _owned_token(request, pk)
     if token is None or token.revoked_at is not None:
         messages.error(request, "This application has no token to revoke.")

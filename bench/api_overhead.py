@@ -141,7 +141,7 @@ def run() -> dict[str, Any]:
         target("25-image list req/s vs bare", _ratio("list"), ">=", 0.3),
         target("25-image list req/s vs naive DRF", _ratio("list", "naive"), ">=", 5.0),
     ]
-    headers = [
+    columns = [
         "endpoint", "bytes", "req/s", "p50 ms", "p99 ms", "bare req/s", "bare p50 ms",
         "ratio vs bare",
     ]  # fmt: skip
@@ -152,7 +152,7 @@ def run() -> dict[str, Any]:
     return {
         "name": NAME,
         "title": "API overhead (catalog endpoints vs a bare Django view)",
-        "table": table(headers, rows),
+        "table": table(columns, rows),
         "targets": targets,
         "notes": notes,
         "figures": figures,

@@ -81,12 +81,14 @@ def _median(values: list[float]) -> float:
 def observe(url: str, tokens: list[str], seconds: float) -> dict[str, Any]:
     """Paced clients (one keep-alive connection each) timing every answer, in ms."""
     parts = urlsplit(url)
+    host, port = parts.hostname, parts.port
+    assert host is not None
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
 
     def client(token: str, offset: float) -> None:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection = http.client.HTTPConnection(host, port, timeout=30)
         headers = {"User-Agent": USER_AGENT, "Authorization": f"Bearer {token}"}
         start = time.monotonic() + offset
         for n in range(int(seconds / OBSERVER_INTERVAL_S)):

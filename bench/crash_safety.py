@@ -29,11 +29,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from load_integrity import (
+from bench.load_integrity import (
     Server,
     create_users,
     integrity_ok,
@@ -55,7 +57,9 @@ def worker_pids(server: Server) -> list[int]:
     return [int(pid) for pid in result.stdout.split()]
 
 
-def killer(server: Server, kills: int, seconds: float, log: list[dict[str, float]]):
+def killer(
+    server: Server, kills: int, seconds: float, log: list[dict[str, float]]
+) -> Callable[[float], None]:
     """A `during` callback: SIGKILL one worker `kills` times, spread over the run."""
     rng = random.Random(12)
 
@@ -104,12 +108,12 @@ def main() -> int:
         )  # fmt: skip
         time.sleep(2)  # let the arbiter replace the last victim
         check = verify(server.url, ledger, var_dir / "media" / "uploads", env)
-        summary = summarize(ledger, check, args.seconds)
+        summary: dict[str, Any] = summarize(ledger, check, args.seconds)
         found = summary.pop("storage_check")
         fixed = storage_check(env, "--fix", "--min-age", "0")
         after = storage_check(env)
         # The repair must not have touched any confirmed upload.
-        recheck = verify(server.url, ledger, var_dir / "media" / "uploads", env)
+        recheck: dict[str, Any] = verify(server.url, ledger, var_dir / "media" / "uploads", env)
         leftover_temp = sorted(p.name for p in (var_dir / "tmp").iterdir())
     finally:
         server.stop()
@@ -122,9 +126,9 @@ def main() -> int:
             "storage_check_before_fix": found,
             "storage_check_fix": fixed,
             "storage_check_after_fix": after,
-            "after_fix_lost": len(recheck["lost"]),  # type: ignore[arg-type]
-            "after_fix_corrupt": len(recheck["corrupt"]),  # type: ignore[arg-type]
-            "after_fix_rows_missing": len(recheck["rows_missing"]),  # type: ignore[arg-type]
+            "after_fix_lost": len(recheck["lost"]),
+            "after_fix_corrupt": len(recheck["corrupt"]),
+            "after_fix_rows_missing": len(recheck["rows_missing"]),
             "temp_files_left": len(leftover_temp),
         }
     )
@@ -133,7 +137,7 @@ def main() -> int:
     # refusal; a 500 is a failure.
     ok = (
         integrity_ok({**summary, "storage_check": after})
-        and not summary["by_status"].get("500")  # type: ignore[union-attr]
+        and not summary["by_status"].get("500")
         and not summary["after_fix_lost"]
         and not summary["after_fix_corrupt"]
         and not summary["after_fix_rows_missing"]

@@ -96,7 +96,7 @@ def run() -> dict[str, Any]:
                 "django": app.url + path,
                 "x-accel": nginx.url + path,
             }
-            runs = {}
+            runs: dict[str, Any] = {}
             for key, full_url in candidates.items():
                 status, body = get(full_url)
                 if status == 200 and len(body) == SIZE:
@@ -108,8 +108,8 @@ def run() -> dict[str, Any]:
                 runs, connections=CONNECTIONS, seconds=WRK_SECONDS, timeout_s=60
             )
     pg_drop(DB)
-    for stored in (media / "uploads").glob("*"):
-        stored.unlink(missing_ok=True)
+    for leftover in (media / "uploads").glob("*"):
+        leftover.unlink(missing_ok=True)
 
     rows = []
     base_mbs = results.get("nginx", {}).get("rps", 0) * SIZE / MB

@@ -37,9 +37,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from load_integrity import (
+from bench.load_integrity import (
     Credentials,
     Ledger,
     Server,
@@ -163,6 +163,7 @@ class HealthPoller:
     """GET /healthz twice a second; keeps (t, status, data) for the report."""
 
     def __init__(self, base: str) -> None:
+        self.samples: list[tuple[float, Any, Any]]
         self.base, self.samples = base, []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -239,7 +240,7 @@ def health_timeline(samples: list[tuple[float, int, Any]], start: float) -> list
 
 def during_fault(
     break_it: Callable[[], None], mend_it: Callable[[], None], marks: dict[str, float]
-):
+) -> Callable[[float], None]:
     def during(deadline: float) -> None:
         start = deadline - SECONDS
         time.sleep(max(0.0, start + FAULT_AT - time.monotonic()))
@@ -378,7 +379,7 @@ def fault_s3() -> dict[str, Any]:
             "s3", endpoint_url=f"http://127.0.0.1:{RELAY_PORT}", aws_access_key_id="x",
             aws_secret_access_key="x", region_name="us-east-1",  # noqa: S106 - moto
         ).create_bucket(Bucket="nekosite-faults")  # fmt: skip
-        s3 = {
+        s3: dict[str, Any] = {
             "STORAGE_BACKEND": "s3",
             "S3_BUCKET": "nekosite-faults",
             "S3_ENDPOINT_URL": f"http://127.0.0.1:{RELAY_PORT}",
@@ -481,7 +482,7 @@ def fault_slow(workers: int = 2, threads: int = 4, slow_clients: int = 50) -> di
             "max_ms": round(max((d for _, d in rows), default=0) * 1000, 1),
         }
 
-    buckets = {}
+    buckets: dict[str, tuple[int, int]] = {}
     for t, status, _ in probe:
         key = f"{int(t // 5) * 5:02d}-{int(t // 5) * 5 + 5:02d}s"
         ok, total = buckets.get(key, (0, 0))

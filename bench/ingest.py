@@ -13,6 +13,7 @@ from pathlib import Path
 # not bench/uploads.py, and the bench package is importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import functools
 import hashlib
 import io
 import os
@@ -89,7 +90,7 @@ def naive_color(path: Path) -> str:
         counts = quantized.getcolors() or [(1, 0)]
         _, index = max(counts)
         palette = quantized.getpalette() or [0, 0, 0]
-        red, green, blue = palette[index * 3 : index * 3 + 3]
+        red, green, blue = palette[index * 3 : index * 3 + 3]  # type: ignore[operator]  # ints
         return f"#{red:02x}{green:02x}{blue:02x}"
 
 
@@ -146,9 +147,9 @@ def run() -> dict[str, Any]:
     targets = []
     for label, path in images.items():
         for step in ("meta", "color", "thumbnail"):
-            naive_s, naive_value = best(lambda step=step, path=path: naive[step](path))
+            naive_s, naive_value = best(functools.partial(naive[step], path))
             if step in lib:
-                lib_s, lib_value = best(lambda step=step, path=path: lib[step](path))
+                lib_s, lib_value = best(functools.partial(lib[step], path))
             else:
                 lib_s, lib_value = float("nan"), None
             figures[f"{label}_{step}"] = {"lib_s": lib_s, "naive_s": naive_s}

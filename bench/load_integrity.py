@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,7 @@ def request(
     timeout: float = 30,
 ) -> tuple[int, bytes, dict[str, str]]:
     parts = urlsplit(base)
+    assert parts.hostname is not None
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers={"User-Agent": USER_AGENT, **(headers or {})})
@@ -457,7 +459,7 @@ def main() -> int:
     parser.add_argument("--json-out", type=Path, help="also write the summary here")
     args = parser.parse_args()
     var_dir = Path(tempfile.mkdtemp(prefix="nekosite-load-"))
-    extra = {"RATELIMIT_ENABLE": "true" if args.ratelimit == "on" else "false"}
+    extra: dict[str, Any] = {"RATELIMIT_ENABLE": "true" if args.ratelimit == "on" else "false"}
     env = prepare_environment("nekosite_rel_load", var_dir=var_dir, port=args.port, **extra)
     server = Server(url=f"http://127.0.0.1:{args.port}", env=env, var_dir=var_dir)
     server.start()

@@ -96,7 +96,7 @@ def run() -> dict[str, Any]:
             notes.append(f"{label}: {on['non_2xx']} non-2xx answers with the limiter on")
         if not on.get("headers_seen"):
             notes.append(f"{label}: no X-RateLimit-* header with RATELIMIT_ENABLE=true")
-    headers = [
+    columns = [
         "endpoint",
         "off req/s",
         "off p50 ms",
@@ -119,7 +119,7 @@ def run() -> dict[str, Any]:
     return {
         "name": NAME,
         "title": "Rate-limit cost (RATELIMIT_ENABLE=true vs false)",
-        "table": table(headers, rows),
+        "table": table(columns, rows),
         "targets": [target("req/s with limiter vs without (worst endpoint)", worst, ">=", 0.85)],
         "notes": notes,
         "figures": results,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from accounts.http import AuthenticatedHttpRequest
 from catalog.forms import ImageActionForm, ImageAddForm
 from catalog.models import Artist, Category, Character, Image, Rating
 from catalog.services import (
@@ -38,7 +39,7 @@ class ImageIngestForm(ImageAddForm):
     """
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's hook, absent from django-stubs
         if self.errors:
             return
         data = self.cleaned_data
@@ -99,7 +100,9 @@ def _thumb(image: Image, size: int) -> SafeString | str:
 
 
 # Django 6 switches URL fields to https by default; say so now (and silence the warning).
-URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELD_OVERRIDES: dict[type[models.Field], dict[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 @admin.register(Image)
@@ -177,7 +180,9 @@ class ImageAdmin(admin.ModelAdmin):
             kwargs["form"] = ImageIngestForm
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fieldsets(self, request: HttpRequest, obj: Image | None = None) -> list:
+    def get_fieldsets(
+        self, request: HttpRequest, obj: Image | None = None
+    ) -> list[Any] | tuple[Any, ...]:
         if obj is None:
             return [
                 (
@@ -243,7 +248,7 @@ class ImageAdmin(admin.ModelAdmin):
     def dimensions(self, obj: Image) -> str:
         return f"{obj.width} x {obj.height}"
 
-    def _log(self, request: HttpRequest, images: list[Image], message: str) -> None:
+    def _log(self, request: AuthenticatedHttpRequest, images: list[Image], message: str) -> None:
         """Custom actions land in the admin history like Django's own changes do."""
         LogEntry.objects.log_actions(
             user_id=request.user.pk, queryset=images, action_flag=CHANGE, change_message=message
@@ -254,7 +259,9 @@ class ImageAdmin(admin.ModelAdmin):
         # Read before the change: a filtered changelist (?nsfw=sfw) would no longer match after.
         return list(queryset.select_related(None).prefetch_related(None).only("pk"))
 
-    def _set_rating(self, request: HttpRequest, queryset: QuerySet[Image], nsfw: str) -> None:
+    def _set_rating(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Image], nsfw: str
+    ) -> None:
         targets = self._targets(queryset)
         count = image_set_rating(images=queryset, nsfw=nsfw)
         self._log(request, targets, f"Rating set to {Rating(nsfw).label}.")
@@ -263,15 +270,17 @@ class ImageAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description="Set rating: safe", permissions=["change"])
-    def mark_sfw(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+    def mark_sfw(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Image]) -> None:
         self._set_rating(request, queryset, Rating.SFW)
 
     @admin.action(description="Set rating: questionable", permissions=["change"])
-    def mark_questionable(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+    def mark_questionable(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Image]
+    ) -> None:
         self._set_rating(request, queryset, Rating.QUESTIONABLE)
 
     @admin.action(description="Set rating: not safe for work", permissions=["change"])
-    def mark_nsfw(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+    def mark_nsfw(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Image]) -> None:
         self._set_rating(request, queryset, Rating.NSFW)
 
     def _chosen_category(self, request: HttpRequest) -> Category | None:
@@ -287,7 +296,7 @@ class ImageAdmin(admin.ModelAdmin):
         return category
 
     @admin.action(description="Add the chosen category", permissions=["change"])
-    def add_category(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+    def add_category(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Image]) -> None:
         category = self._chosen_category(request)
         if category is not None:
             targets = self._targets(queryset)
@@ -296,7 +305,7 @@ class ImageAdmin(admin.ModelAdmin):
             self.message_user(request, f"“{category}” added to {count} image(s).", messages.SUCCESS)
 
     @admin.action(description="Remove the chosen category", permissions=["change"])
-    def remove_category(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+    def remove_category(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Image]) -> None:
         category = self._chosen_category(request)
         if category is not None:
             targets = self._targets(queryset)
@@ -307,14 +316,20 @@ class ImageAdmin(admin.ModelAdmin):
             )
 
 
-class ImageCountMixin:
+if TYPE_CHECKING:
+    _ModelAdminBase = admin.ModelAdmin  # what the mixin is mixed into
+else:
+    _ModelAdminBase = object
+
+
+class ImageCountMixin(_ModelAdminBase):
     """An "images" column counted in the changelist's one query (no query per row)."""
 
     # Meta.ordering is ignored by GROUP BY queries; say it again for stable pages.
     ordering = ["name"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(image_count=Count("images"))  # type: ignore[misc]
+        return super().get_queryset(request).annotate(image_count=Count("images"))
 
     @admin.display(description="images", ordering="image_count")
     def image_total(self, obj: Artist | Category | Character) -> int:

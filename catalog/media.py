@@ -16,7 +16,8 @@ import uuid
 
 from django.conf import settings
 from django.core.files.storage import storages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
 from catalog import selectors
@@ -60,7 +61,7 @@ def image_url(public_name: str, expires: int | None = None) -> str:
 
 
 @require_safe
-def image_asset(request: HttpRequest, filename: str) -> HttpResponse:
+def image_asset(request: HttpRequest, filename: str) -> HttpResponseBase:
     """Serve `/assets/<uuid>.<ext>` with the stored ETag, type and size."""
     stem, _, ext = filename.partition(".")
     try:

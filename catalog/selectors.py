@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.cache import cache
@@ -100,7 +100,7 @@ def _attach_relations(rows: list[Row]) -> list[Row]:
     # One row per (image, category) with the category's fields; categories repeat across
     # images, so build each category's dict once and share it.
     category_cache: dict[uuid.UUID, Row] = {}
-    links = (
+    links: QuerySet[Any, Any] = (
         _CategoryLink.objects.filter(image_id__in=ids)
         .order_by("category__name")
         .values_list("image_id", *(f"category__{field}" for field in CATEGORY_FIELDS))
@@ -138,7 +138,7 @@ def images_by_id(ids: Sequence[uuid.UUID]) -> list[Row]:
     found = _cache.get_many([("image", image_id) for image_id in ids])
     missing = [image_id for image_id in ids if ("image", image_id) not in found]
     if missing:
-        fetched = {
+        fetched: dict[Hashable, Row] = {
             ("image", row["id"]): row
             for row in image_rows(Image.objects.filter(pk__in=missing).order_by())
         }
@@ -164,7 +164,7 @@ def image_get(*, image_id: uuid.UUID) -> Row | None:
     return rows[0] if rows else None
 
 
-def image_file(*, image_id: uuid.UUID) -> Row | None:
+def image_file(*, image_id: uuid.UUID) -> Mapping[str, Any] | None:
     """What the asset view needs to serve an image: one query."""
     return (
         Image.objects.filter(pk=image_id)
@@ -396,7 +396,7 @@ def _name_page(
 
     def fetch() -> list[Row]:
         queryset = model.objects.all()
-        name = F("name")
+        name: F | Concat = F("name")
         if search:
             queryset = queryset.filter(name__iregex=catalog_search.name_pattern(search))
             name = Concat("name", Value(""))

@@ -77,7 +77,7 @@ def _validate_url(url: str | None) -> str | None:
     return url
 
 
-def _delete_stored(names: Iterable[str]) -> None:
+def _delete_stored(names: Iterable[str | None]) -> None:
     storage = catalog_storage()
     for name in names:
         if not name:
@@ -510,6 +510,7 @@ def image_thumbnail_ensure(*, image: Image) -> Image:
     if image.thumbnail.name:
         return image
     storage = catalog_storage()
+    assert image.file.name is not None  # an Image always has its file
     with storage.open(image.file.name, "rb") as handle:
         data = make_thumbnail(handle)
     name = storage.save(f"thumbs/{image.pk}.webp", ContentFile(data))

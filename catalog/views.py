@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
@@ -88,6 +89,7 @@ def thumbnail_size(width: int, height: int, side: int = THUMBNAIL_SIDE) -> tuple
 
 def asset_path(image: Image) -> str:
     """The full image's site-relative URL: /assets/<uuid>.<ext> (served by catalog.media)."""
+    assert image.file.name is not None  # an Image always has its file
     extension = image.file.name.rsplit(".", 1)[-1] if "." in image.file.name else ""
     return f"{settings.CATALOG_MEDIA_URL}{image.pk}.{extension}"
 
@@ -105,8 +107,9 @@ def gallery(request: HttpRequest) -> HttpResponse:
     filters = form.valid_data() if request.GET else {}
     page = Paginator(_gallery_images(filters), PAGE_SIZE).get_page(request.GET.get("page"))
     for image in page.object_list:
-        image.thumb_width, image.thumb_height = thumbnail_size(image.width, image.height)
-        image.alt_text = _alt_text(image)
+        # Attributes for the template only, not model fields.
+        image.thumb_width, image.thumb_height = thumbnail_size(image.width, image.height)  # type: ignore[attr-defined]
+        image.alt_text = _alt_text(image)  # type: ignore[attr-defined]
     return render(
         request,
         "catalog/gallery.html",
@@ -143,7 +146,7 @@ def image_detail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponse:
 
 
 @require_safe
-def thumbnail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponse:
+def thumbnail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponseBase:
     """The cached WebP thumbnail, with the same safe-serving rules as every stored file."""
     image = get_object_or_404(
         Image.objects.only("id", "file", "thumbnail", "etag", "created_at"), pk=image_id
@@ -153,6 +156,7 @@ def thumbnail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponse:
             image = image_thumbnail_ensure(image=image)
         except (ImageRejected, OSError) as exc:
             raise Http404("no thumbnail can be made") from exc
+    assert image.thumbnail.name is not None  # made above if it was missing
     storage = catalog_storage()
     try:
         size = storage.size(image.thumbnail.name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -28,6 +28,10 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+@overload
+def env_int(name: str, default: int) -> int: ...
+@overload
+def env_int(name: str, default: None) -> int | None: ...
 def env_int(name: str, default: int | None) -> int | None:
     value = os.environ.get(name, "").strip()
     if value == "":
@@ -153,7 +157,7 @@ if PRODUCTION and not DATABASE_URL:
     raise ImproperlyConfigured("DATABASE_URL is required when PRODUCTION is on.")
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 15000)
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
-DATABASES = {
+DATABASES: dict[str, Any] = {
     "default": dj_database_url.parse(
         DATABASE_URL or f"sqlite:///{VAR_DIR / 'nekosite.sqlite3'}",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60) or 0,
@@ -343,7 +347,7 @@ def _storage(location: str) -> dict:
     }
 
 
-def _s3_client_config():
+def _s3_client_config() -> Any:
     from botocore.config import Config
 
     # signature_version must live here too: a client_config replaces django-storages' own.

@@ -281,35 +281,35 @@ class ActionCase:
     label: str
     action: str
     perms: tuple[str, ...]  # exactly what a staff user needs to run it
-    setup: Callable[[User], list[Model]]
-    done: Callable[[list[Model], User], bool]
-    not_done: Callable[[list[Model]], bool]
+    setup: Callable[[User], list[Any]]
+    done: Callable[[list[Any], User], bool]
+    not_done: Callable[[list[Any]], bool]
     flag: int = CHANGE
     extra: dict[str, str] = field(default_factory=dict)
-    extra_from: Callable[[list[Model]], dict[str, str]] | None = None
+    extra_from: Callable[[list[Any]], dict[str, str]] | None = None
 
 
-def _images(**fields: Any) -> Callable[[User], list[Model]]:
+def _images(**fields: Any) -> Callable[[User], list[Any]]:
     return lambda _: [make_image(**fields), make_image(**fields)]
 
 
-def _rated(rating: str) -> Callable[[list[Model], User], bool]:
+def _rated(rating: str) -> Callable[[list[Any], User], bool]:
     return lambda objs, _: {i.nsfw for i in Image.objects.filter(pk__in=_pks(objs))} == {rating}
 
 
-def _pks(objs: list[Model]) -> list[Any]:
+def _pks(objs: list[Any]) -> list[Any]:
     return [obj.pk for obj in objs]
 
 
-def _gone(objs: list[Model], *_: Any) -> bool:
+def _gone(objs: list[Any], *_: Any) -> bool:
     return not type(objs[0]).objects.filter(pk__in=_pks(objs)).exists()
 
 
-def _all_there(objs: list[Model]) -> bool:
+def _all_there(objs: list[Any]) -> bool:
     return type(objs[0]).objects.filter(pk__in=_pks(objs)).count() == len(objs)
 
 
-def _users_with_files(_: User) -> list[Model]:
+def _users_with_files(_: User) -> list[Any]:
     users = [new_user("leaving"), new_user("leaving")]
     for user in users:
         new_upload(user)
@@ -320,25 +320,25 @@ def _users_with_files(_: User) -> list[Model]:
     return users
 
 
-def _category_of(objs: list[Model]) -> dict[str, str]:
+def _category_of(objs: list[Any]) -> dict[str, str]:
     return {"category": str(Category.objects.get(name="maid").pk)}
 
 
-def _maid_and_images(_: User) -> list[Model]:
+def _maid_and_images(_: User) -> list[Any]:
     make_category(name="maid")
     return [make_image(), make_image()]
 
 
-def _with_maid(_: User) -> list[Model]:
+def _with_maid(_: User) -> list[Any]:
     maid = make_category(name="maid")
     return [make_image(categories=[maid]), make_image(categories=[maid])]
 
 
-def _applications(_: User) -> list[Model]:
+def _applications(_: User) -> list[Any]:
     return [new_application(new_user()), new_application(new_user())]
 
 
-def _approved_by(objs: list[Model], moderator: User) -> bool:
+def _approved_by(objs: list[Any], moderator: User) -> bool:
     tokens = Token.objects.filter(application__in=objs)
     return (
         ApiApplication.objects.filter(pk__in=_pks(objs), status="approved", decided_by=moderator)
@@ -350,11 +350,11 @@ def _approved_by(objs: list[Model], moderator: User) -> bool:
     )
 
 
-def _status(objs: list[Model], status: str) -> bool:
+def _status(objs: list[Any], status: str) -> bool:
     return ApiApplication.objects.filter(pk__in=_pks(objs), status=status).count() == len(objs)
 
 
-def _tokens(moderator: User) -> list[Model]:
+def _tokens(moderator: User) -> list[Any]:
     return [
         account_services.application_approve(
             application=new_application(new_user()), scopes=[], expires_at=None, by=moderator
@@ -539,7 +539,7 @@ ACTIONS += [
 ACTION_IDS = [f"{case.label}:{case.action}" for case in ACTIONS]
 
 
-def _run(client: Client, case: ActionCase, objs: list[Model]) -> Any:
+def _run(client: Client, case: ActionCase, objs: list[Any]) -> Any:
     data = {"action": case.action, "_selected_action": [str(pk) for pk in _pks(objs)]}
     data.update(case.extra)
     if case.extra_from:
@@ -791,7 +791,7 @@ def test_every_model_has_a_query_count_check() -> None:
 def test_changelist_with_50_rows_costs_what_5_rows_cost(
     admin_client: Client, superuser: User, label: str, django_assert_max_num_queries: Any
 ) -> None:
-    model = next(
+    model: type[Any] = next(
         m for m in admin.site._registry if f"{m._meta.app_label}.{m._meta.model_name}" == label
     )
     ROWS[label](5, superuser)

@@ -10,6 +10,7 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -23,7 +24,7 @@ from uploads.models import RegistrationKey, Upload
 
 pytestmark = pytest.mark.django_db
 
-UA = {"HTTP_USER_AGENT": "bad-input-tests/1.0"}
+UA: dict[str, Any] = {"HTTP_USER_AGENT": "bad-input-tests/1.0"}
 NOT_A_UUID = [
     "abc",
     "123",
@@ -68,10 +69,10 @@ def state_snapshot() -> Iterator[None]:
     assert after_files == before_files
 
 
-def assert_envelope_4xx(response: object) -> None:
-    status = response.status_code  # type: ignore[attr-defined]
+def assert_envelope_4xx(response: Any) -> None:
+    status = response.status_code
     assert 400 <= status < 500, (status, getattr(response, "content", b"")[:300])
-    body = response.json()  # type: ignore[attr-defined]
+    body = response.json()
     assert body["success"] is False
     assert body["code"] == status
     assert isinstance(body["message"], str) and body["message"]
@@ -324,9 +325,9 @@ def test_upload_rejects_malformed_bodies(
 
 
 def test_oversize_upload_is_refused_and_leaves_nothing(
-    client: Client, filehost_token: str, settings: object, state_snapshot: None
+    client: Client, filehost_token: str, settings: Any, state_snapshot: None
 ) -> None:
-    settings.MAX_UPLOAD_MB = 1  # type: ignore[attr-defined]
+    settings.MAX_UPLOAD_MB = 1
     upload = io.BytesIO(os.urandom(1024 * 1024 + 10))
     upload.name = "big.bin"
     response = client.post(

@@ -24,7 +24,7 @@ def test_a_cached_catalog_row_cannot_be_mutated() -> None:
     row = selectors.images_by_id([image.pk])[0]
     assert selectors.images_by_id([image.pk])[0] is row  # shared: the read cache's copy
     with pytest.raises(TypeError):
-        row["_wire"] = {}  # type: ignore[index]
+        row["_wire"] = {}
     with pytest.raises(ReadOnlyError):
         row["categories"].append({"name": "Leak"})
     with pytest.raises(TypeError):

@@ -324,7 +324,7 @@ def test_session_and_csrf_cookies_are_secure_and_httponly_in_production(tmp_path
 Attempt = Callable[[Client, str], Any]
 
 
-def _api(path: str, **headers: str) -> Attempt:
+def _api(path: str, **headers: Any) -> Attempt:
     def attempt(client: Client, password: str) -> Any:
         return client.post(path, HTTP_USERNAME="alice", HTTP_PASSWORD=password, **headers)
 

@@ -65,6 +65,7 @@ def attack(
 ) -> Iterator[list[bytes]]:
     """CONNECTIONS trickling bodies from ATTACKER for as long as the block runs (connection i
     sends headers[i])."""
+    answers: list[bytes]
     stop, answers = threading.Event(), []
     headers = headers or [""] * CONNECTIONS
     threads = [

@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString
 
 from accounts.admin import UserAdmin as AccountsUserAdmin
 from accounts.admin import log_admin_changes
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from uploads import services
 from uploads.models import RegistrationKey, Upload
@@ -81,7 +82,7 @@ class UploadAdmin(admin.ModelAdmin):
     def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
         uploads = list(queryset)
         # Django's rule: history is written before the rows go.
-        self.log_deletions(request, uploads)
+        self.log_deletions(request, uploads)  # type: ignore[arg-type]  # any iterable works
         for upload in uploads:
             services.upload_delete(upload=upload)
         self.message_user(request, f"Deleted {len(uploads)} file(s).", messages.SUCCESS)
@@ -160,7 +161,9 @@ class RegistrationKeyAdmin(admin.ModelAdmin):
         return "unused"
 
     @admin.action(description="Revoke selected unused keys", permissions=["change"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet[RegistrationKey]) -> None:
+    def revoke(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[RegistrationKey]
+    ) -> None:
         revoked = [key for key in queryset if services.regkey_revoke(regkey=key)]
         log_admin_changes(request, revoked, "Revoked.")
         self.message_user(request, f"Revoked {len(revoked)} key(s).", messages.SUCCESS)
@@ -175,7 +178,7 @@ class RegistrationKeyAdmin(admin.ModelAdmin):
         ]
         return custom + super().get_urls()
 
-    def generate_view(self, request: HttpRequest) -> HttpResponse:
+    def generate_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if not self._can_generate(request):
             raise PermissionDenied
         form = GenerateKeysForm(request.POST or None)

@@ -31,6 +31,7 @@ class SignupForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
         if cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", "The two passwords do not match.")
         return cleaned
@@ -51,4 +52,5 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class UploadForm(forms.Form):
-    files = forms.FileField(widget=MultipleFileInput(attrs={"multiple": True}), label="Files")
+    # The form metaclass moves declared fields off the class: form.files stays the uploaded files.
+    files = forms.FileField(widget=MultipleFileInput(attrs={"multiple": True}), label="Files")  # type: ignore[assignment]

@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, cast
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -253,7 +253,7 @@ def user_delete_with_files(*, user: User) -> int:
 def _validate_username(username: str) -> str:
     if not username:
         raise InvalidInput("The username must not be empty.")
-    max_length = User._meta.get_field("username").max_length
+    max_length = cast(int, User._meta.get_field("username").max_length)
     if len(username) > max_length:
         raise InvalidInput(f"The username must be at most {max_length} characters.")
     try:

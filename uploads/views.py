@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -19,6 +21,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts import bruteforce
 from accounts import ratelimit as limits
+from accounts.http import AuthenticatedHttpRequest
 from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError, error_response
 from nekosite.lib.serving import stored_file_response
@@ -35,7 +38,7 @@ PAGE_SIZE = 50
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def file_thumbnail(request: HttpRequest, name: str) -> HttpResponse:
+def file_thumbnail(request: AuthenticatedHttpRequest, name: str) -> HttpResponseBase:
     """The owner's dashboard thumbnail of an image upload (made once, then kept)."""
     upload = selectors.upload_get_for_user(user=request.user, name=name)
     try:
@@ -47,7 +50,7 @@ def file_thumbnail(request: HttpRequest, name: str) -> HttpResponse:
             "Thumbnails are being made for other requests; retry shortly.",
             headers={"Retry-After": SLOT_RETRY_AFTER},
         )
-    if thumbnail is None:
+    if thumbnail is None or upload is None:
         raise Http404("No thumbnail for this file.")
     storage = upload_storage()
     return stored_file_response(
@@ -77,7 +80,7 @@ def _uploads_share_site_origin() -> bool:
 
 
 @require_http_methods(["GET", "HEAD"])
-def serve_upload(request: HttpRequest, name: str) -> HttpResponse:
+def serve_upload(request: HttpRequest, name: str) -> HttpResponseBase:
     upload = selectors.upload_get_by_name(name=name)
     if upload is None:
         raise ApiError("This file does not exist.", 404)
@@ -124,7 +127,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = request.user.get_username()
@@ -145,7 +148,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 
 
 # --- files dashboard ----------------------------------------------------------------------------
-def _files_context(request: HttpRequest, form: UploadForm | None = None) -> dict:
+def _files_context(request: AuthenticatedHttpRequest, form: UploadForm | None = None) -> dict:
     _, token = services.filehost_token_for(user=request.user)
     used_bytes, used_files = selectors.upload_usage(user=request.user)
     return {
@@ -168,7 +171,7 @@ def _files_context(request: HttpRequest, form: UploadForm | None = None) -> dict
 @never_cache  # the page shows the file-host token: no shared cache, no stored copy
 @login_required
 @require_http_methods(["GET", "POST"])
-def files(request: HttpRequest) -> HttpResponse:
+def files(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The uploader's files. POST is the no-JavaScript upload (the script talks to the API).
 
     CSRF is checked by the inner view: the CSRF middleware would otherwise parse the multipart
@@ -187,7 +190,7 @@ def files(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_protect
-def _files(request: HttpRequest) -> HttpResponse:
+def _files(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         chosen = request.FILES.getlist("files")
         if not chosen:
@@ -196,7 +199,10 @@ def _files(request: HttpRequest) -> HttpResponse:
             label = upload.name or "file"
             try:
                 created = services.upload_create(
-                    owner=request.user, file=upload, client_name=upload.name or "", size=upload.size
+                    owner=request.user,
+                    file=upload,
+                    client_name=upload.name or "",
+                    size=cast(int, upload.size),  # set by the upload handler
                 )
             except ApiError as exc:
                 messages.error(request, f"{label}: {exc.message}")
@@ -208,7 +214,7 @@ def _files(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def file_delete(request: HttpRequest, name: str) -> HttpResponse:
+def file_delete(request: AuthenticatedHttpRequest, name: str) -> HttpResponse:
     upload = selectors.upload_get_for_user(user=request.user, name=name)
     if upload is None:
         messages.error(request, "This file does not exist.")
@@ -220,7 +226,7 @@ def file_delete(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_regen(request: HttpRequest) -> HttpResponse:
+def token_regen(request: AuthenticatedHttpRequest) -> HttpResponse:
     token, _ = services.filehost_token_for(user=request.user)
     token_regenerate(token=token)
     messages.success(request, "Your file-host token has been regenerated; update ShareX.")
@@ -244,7 +250,7 @@ def sharex_config(*, token_value: str) -> dict:
 
 @login_required
 @require_GET
-def sharex(request: HttpRequest) -> HttpResponse:
+def sharex(request: AuthenticatedHttpRequest) -> HttpResponse:
     _, value = services.filehost_token_for(user=request.user)
     response = HttpResponse(
         json.dumps(sharex_config(token_value=value), indent=2),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -47,6 +49,6 @@ def staff_client(staff: User) -> Client:
 
 
 @pytest.fixture
-def _no_gallery(settings: object) -> None:
+def _no_gallery(settings: Any) -> None:
     """LOGOUT_REDIRECT_URL names the gallery, which another branch provides."""
-    settings.LOGOUT_REDIRECT_URL = "/accounts/login/"  # type: ignore[attr-defined]
+    settings.LOGOUT_REDIRECT_URL = "/accounts/login/"

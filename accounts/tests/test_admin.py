@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -23,8 +24,8 @@ pytestmark = pytest.mark.django_db
 TOKEN_RE = re.compile(r"\b[0-9a-zA-Z]{100}\b")
 
 
-def _decide(client: Client, application: ApiApplication, **data: object) -> object:
-    payload: dict[str, object] = {
+def _decide(client: Client, application: ApiApplication, **data: Any) -> Any:
+    payload: dict[str, Any] = {
         "decision": "approve",
         "scopes": ["image:list"],
         "custom_expiry_seconds": "",

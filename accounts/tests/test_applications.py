@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -19,16 +20,19 @@ pytestmark = pytest.mark.django_db
 TOKEN_RE = re.compile(r"\b[0-9a-zA-Z]{100}\b")
 
 
-def _request(client: Client, **data: object) -> ApiApplication:
-    payload = {"name": "Kaguya bot", "purpose": "Random images in my Discord server."}
+def _request(client: Client, **data: Any) -> ApiApplication:
+    payload: dict[str, Any] = {
+        "name": "Kaguya bot",
+        "purpose": "Random images in my Discord server.",
+    }
     payload.update(data)
     response = client.post("/dashboard/applications/new/", payload)
     assert response.status_code == 302
     return ApiApplication.objects.latest("created_at")
 
 
-def _approve_in_admin(staff_client: Client, application: ApiApplication, **data: object) -> object:
-    payload: dict[str, object] = {
+def _approve_in_admin(staff_client: Client, application: ApiApplication, **data: Any) -> Any:
+    payload: dict[str, Any] = {
         "decision": "approve",
         "scopes": ["image:list"],
         "custom_expiry_seconds": "86400",

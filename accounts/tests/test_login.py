@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.hashers import identify_hasher
 from django.test import Client
@@ -49,10 +51,10 @@ def test_login_with_wrong_password_shows_the_form_again(owner: User) -> None:
 
 
 def test_login_is_locked_after_too_many_failures_for_the_username(
-    owner: User, settings: object
+    owner: User, settings: Any
 ) -> None:
-    settings.RATELIMIT_ENABLE = True  # django-ratelimit counts the attempts  # type: ignore[attr-defined]
-    settings.RATELIMIT_AUTH_RATE = "3/m"  # type: ignore[attr-defined]
+    settings.RATELIMIT_ENABLE = True  # django-ratelimit counts the attempts
+    settings.RATELIMIT_AUTH_RATE = "3/m"
     attacker = Client(REMOTE_ADDR="203.0.113.5")
     for _ in range(3):
         attacker.post("/accounts/login/", {"username": "alice", "password": "guess"})
@@ -65,9 +67,9 @@ def test_login_is_locked_after_too_many_failures_for_the_username(
     assert b"seconds before trying again." in response.content
 
 
-def test_login_is_locked_per_client_ip_across_usernames(owner: User, settings: object) -> None:
-    settings.RATELIMIT_ENABLE = True  # django-ratelimit counts the attempts  # type: ignore[attr-defined]
-    settings.RATELIMIT_AUTH_RATE = "3/m"  # type: ignore[attr-defined]
+def test_login_is_locked_per_client_ip_across_usernames(owner: User, settings: Any) -> None:
+    settings.RATELIMIT_ENABLE = True  # django-ratelimit counts the attempts
+    settings.RATELIMIT_AUTH_RATE = "3/m"
     attacker = Client(REMOTE_ADDR="203.0.113.9")
     for name in ("bob", "carol", "dave"):
         attacker.post("/accounts/login/", {"username": name, "password": "guess"})
@@ -80,9 +82,9 @@ def test_login_is_locked_per_client_ip_across_usernames(owner: User, settings: o
     assert ok.status_code == 302
 
 
-def test_successful_login_resets_the_username_counter(owner: User, settings: object) -> None:
-    settings.RATELIMIT_ENABLE = True  # django-ratelimit counts the attempts  # type: ignore[attr-defined]
-    settings.RATELIMIT_AUTH_RATE = "3/m"  # type: ignore[attr-defined]
+def test_successful_login_resets_the_username_counter(owner: User, settings: Any) -> None:
+    settings.RATELIMIT_ENABLE = True  # django-ratelimit counts the attempts
+    settings.RATELIMIT_AUTH_RATE = "3/m"
     client = Client(REMOTE_ADDR="198.51.100.10")
     for _ in range(2):
         client.post("/accounts/login/", {"username": "alice", "password": "typo"})

@@ -217,7 +217,7 @@ def test_retry_after_is_at_least_one_second(api: Client, settings: Any) -> None:
 
 def test_token_holders_get_the_token_rate_keyed_by_token(api: Client, owner: User) -> None:
     _, value = _api_token(owner)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {value}"}
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {value}"}
     first = Client(HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.1")
     second = Client(HTTP_USER_AGENT=UA, REMOTE_ADDR="198.51.100.2")
     response = first.get("/api/v1/test-ping", **auth)
@@ -261,7 +261,7 @@ def test_per_token_override_set_by_staff(
         f"/admin/accounts/token/{token.pk}/change/", {"rate_limit_override": "3"}
     )
     assert response.status_code == 302
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {value}"}
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {value}"}
     _wait_for_fraction(0.0, 0.3)
     statuses = []
     for _ in range(4):
@@ -378,7 +378,7 @@ def test_tokens_are_blocked_by_token_not_by_address(
 ) -> None:
     settings.RATELIMIT_BLOCK_AFTER = 2
     token, value = _api_token(owner)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {value}"}
+    auth: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {value}"}
     for _ in range(6):
         api.get("/api/v1/test-ping", **auth)
     assert RateLimitBlock.objects.get().key == f"token:{token.pk}"
@@ -429,7 +429,7 @@ def test_behind_a_trusted_proxy_the_rightmost_untrusted_hop_is_the_client(
 def test_api_requests_without_a_user_agent_are_400(roomy_api: Client, agent: str | None) -> None:
     """Seed 003: "The API requires the `User-Agent` header to be set to a non-empty string. Not
     doing so will return a `400 Bad Request` with a JSON body.\""""
-    extra = {} if agent is None else {"HTTP_USER_AGENT": agent}
+    extra: dict[str, Any] = {} if agent is None else {"HTTP_USER_AGENT": agent}
     paths = ("/api/test-ping", "/api/v1/test-ping", "/api/no-such-endpoint")
     for n, path in enumerate(paths):
         response = Client(REMOTE_ADDR=f"192.0.2.{n + 1}", **extra).get(path)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from accounts import services, tokens
@@ -84,15 +84,15 @@ def test_regenerated_token_replaces_the_old_one_at_once(issued: tuple[Token, str
     assert services.token_authenticate(value=new_value, kind=Token.Kind.API) == token
 
 
-def test_api_token_reads_the_bearer_header(issued: tuple[Token, str], rf: object) -> None:
+def test_api_token_reads_the_bearer_header(issued: tuple[Token, str], rf: RequestFactory) -> None:
     from accounts.authentication import api_token
 
     token, value = issued
-    request = rf.get("/api/v1/token", HTTP_AUTHORIZATION=f"Bearer {value}")  # type: ignore[attr-defined]
+    request = rf.get("/api/v1/token", HTTP_AUTHORIZATION=f"Bearer {value}")
     assert api_token(request) == (True, token)
-    request = rf.get("/api/v1/token", HTTP_AUTHORIZATION="Bearer nope")  # type: ignore[attr-defined]
+    request = rf.get("/api/v1/token", HTTP_AUTHORIZATION="Bearer nope")
     assert api_token(request) == (True, None)
-    assert api_token(rf.get("/api/v1/token")) == (False, None)  # type: ignore[attr-defined]
+    assert api_token(rf.get("/api/v1/token")) == (False, None)
 
 
 def _cached(value: str) -> Token | None:

@@ -128,7 +128,7 @@ def category_names(request: Request) -> list[str]:
 
 def _http_request(request: Request | HttpRequest) -> HttpRequest:
     # The rate-limit middleware reads the token from the HttpRequest; share its cached result.
-    return getattr(request, "_request", request)  # type: ignore[return-value]
+    return getattr(request, "_request", request)
 
 
 def optional_token(request: Request, invalid_message: str = TOKEN_INVALID_MESSAGE) -> Token | None:

@@ -35,10 +35,11 @@ class OrjsonRenderer(BaseRenderer):
 class JsonOnlyNegotiation(BaseContentNegotiation):
     """The API speaks JSON only: answer JSON whatever the Accept header says (no 406)."""
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+    # DRF hands both methods its lists; the stubs say any Iterable.
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:  # type: ignore[override]
         return parsers[0] if parsers else None
 
-    def select_renderer(
+    def select_renderer(  # type: ignore[override]
         self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         renderer = renderers[0]

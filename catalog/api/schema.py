@@ -34,7 +34,8 @@ class CharacterSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     description = serializers.CharField(allow_null=True)
-    source = serializers.CharField(allow_null=True)
+    # The serializer metaclass moves declared fields off the class (Field.source stays).
+    source = serializers.CharField(allow_null=True)  # type: ignore[assignment]
     gender = serializers.CharField(allow_null=True)
     ages = serializers.ListField(child=serializers.IntegerField())
     birth_date = serializers.CharField(allow_null=True)
@@ -84,7 +85,7 @@ class ImageSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     url = serializers.URLField()
     artist = serializers.UUIDField(allow_null=True, help_text="The artist's ID.")
-    source = ImageSourceSerializer()
+    source = ImageSourceSerializer()  # type: ignore[assignment]  # a field, as above
     nsfw = serializers.ChoiceField(choices=Rating.values)
     categories = CategorySerializer(many=True)
     characters = CharacterSerializer(many=True)

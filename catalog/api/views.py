@@ -109,7 +109,7 @@ class RootView(CatalogView):
             429: schema.TOO_MANY_REQUESTS,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         inputs.optional_token(request)
         return Response(
             {
@@ -160,7 +160,7 @@ class StatsView(CatalogView):
             429: schema.TOO_MANY_REQUESTS,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         inputs.optional_token(request)
         stats = selectors.catalog_stats()
         images = stats["images"]
@@ -204,7 +204,7 @@ class TokenView(TokenRequiredView):
             429: schema.TOO_MANY_REQUESTS,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         token = inputs.required_token(request, inputs.TOKEN_NOT_VALID_MESSAGE)
         return ok(
             {
@@ -239,7 +239,7 @@ class ImageListView(TokenRequiredView):
             429: schema.TOO_MANY_REQUESTS,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         token = inputs.required_token(request, inputs.TOKEN_NOT_VALID_MESSAGE)
         if not scopes.has_scope(token.scopes, scopes.IMAGE_LIST):
             raise ApiError(inputs.NO_LIST_PERMISSION_MESSAGE, 403)
@@ -265,7 +265,7 @@ class ImageRandomView(CatalogView):
             429: schema.TOO_MANY_REQUESTS,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         token = inputs.optional_token(request, inputs.TOKEN_NOT_VALID_MESSAGE)
         limit = inputs.limit(request, inputs.RANDOM_LIMIT_MESSAGE)
         expires = inputs.link_expiry(request, token)
@@ -294,7 +294,7 @@ class ImageDetailView(CatalogView):
             429: schema.TOO_MANY_REQUESTS,
         },
     )
-    def get(self, request: Request, id: str) -> Response:
+    def get(self, request: Request, id: str) -> HttpResponse:
         token = inputs.optional_token(request)
         image_id = inputs.object_id(id)
         expires = inputs.link_expiry(request, token)
@@ -343,7 +343,7 @@ class ArtistListView(CatalogView):
             **_list_errors(),
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         inputs.optional_token(request)
         rows = _searched(
             selectors.artist_search,
@@ -364,7 +364,7 @@ class ArtistDetailView(CatalogView):
             **_detail_errors(ARTIST_NOT_FOUND_MESSAGE),
         },
     )
-    def get(self, request: Request, id: str) -> Response:
+    def get(self, request: Request, id: str) -> HttpResponse:
         inputs.optional_token(request)
         row = selectors.artist_get(artist_id=inputs.object_id(id))
         if row is None:
@@ -396,7 +396,7 @@ class ArtistImagesView(CatalogView):
             429: schema.TOO_MANY_REQUESTS,
         },
     )
-    def get(self, request: Request, id: str) -> Response:
+    def get(self, request: Request, id: str) -> HttpResponse:
         token = inputs.optional_token(request)
         artist_id = inputs.object_id(id)
         limit = inputs.limit(request)
@@ -418,7 +418,7 @@ class CharacterListView(CatalogView):
             **_list_errors(),
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         inputs.optional_token(request)
         rows = _searched(
             selectors.character_search,
@@ -439,7 +439,7 @@ class CharacterDetailView(CatalogView):
             **_detail_errors(CHARACTER_NOT_FOUND_MESSAGE),
         },
     )
-    def get(self, request: Request, id: str) -> Response:
+    def get(self, request: Request, id: str) -> HttpResponse:
         inputs.optional_token(request)
         row = selectors.character_get(character_id=inputs.object_id(id))
         if row is None:
@@ -457,7 +457,7 @@ class CategoryListView(CatalogView):
             **_list_errors(),
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         inputs.optional_token(request)
         rows = _searched(
             selectors.category_search,
@@ -478,7 +478,7 @@ class CategoryDetailView(CatalogView):
             **_detail_errors(CATEGORY_NOT_FOUND_MESSAGE),
         },
     )
-    def get(self, request: Request, id: str) -> Response:
+    def get(self, request: Request, id: str) -> HttpResponse:
         inputs.optional_token(request)
         row = selectors.category_get(category_id=inputs.object_id(id))
         if row is None:

@@ -14,6 +14,7 @@ from catalog.models import Image, catalog_storage
 from catalog.services import artist_get_or_create, category_get_or_create, character_get_or_create
 from catalog.tests.factories import image_bytes, ingest_image
 from catalog.views import PAGE_SIZE, _search_filter
+from tests.responses import streamed_body
 
 pytestmark = pytest.mark.django_db
 
@@ -70,13 +71,13 @@ def test_filter_by_category_character_and_artist(client: Client, catalog) -> Non
     maid = category_get_or_create(name="Maid")
     rem = character_get_or_create(name="Rem")
     mochi = artist_get_or_create(name="mochi-mochi")
-    assert _grid_ids(client.get("/", {"category": maid.pk}).content.decode()) == _ids(
+    assert _grid_ids(client.get("/", {"category": str(maid.pk)}).content.decode()) == _ids(
         catalog["rem_maid"]
     )
     assert _grid_ids(
-        client.get("/", {"character": rem.pk, "show_nsfw": "1"}).content.decode()
+        client.get("/", {"character": str(rem.pk), "show_nsfw": "1"}).content.decode()
     ) == _ids(catalog["rem_maid"], catalog["questionable"])
-    assert _grid_ids(client.get("/", {"artist": mochi.pk}).content.decode()) == _ids(
+    assert _grid_ids(client.get("/", {"artist": str(mochi.pk)}).content.decode()) == _ids(
         catalog["kaguya_cat"]
     )
 
@@ -84,7 +85,7 @@ def test_filter_by_category_character_and_artist(client: Client, catalog) -> Non
 def test_filters_combine(client: Client, catalog) -> None:
     rem = character_get_or_create(name="Rem")
     html = client.get(
-        "/", {"character": rem.pk, "rating": "questionable", "show_nsfw": "1"}
+        "/", {"character": str(rem.pk), "rating": "questionable", "show_nsfw": "1"}
     ).content.decode()
     assert _grid_ids(html) == _ids(catalog["questionable"])
 
@@ -136,7 +137,7 @@ def test_paging_24_per_page_and_links_keep_filters(client: Client) -> None:
     for _ in range(PAGE_SIZE + 6):
         ingest_image(categories=[maid])
     ingest_image()  # not a maid: filtered out
-    first = client.get("/", {"category": maid.pk}).content.decode()
+    first = client.get("/", {"category": str(maid.pk)}).content.decode()
     assert len(_grid_ids(first)) == PAGE_SIZE
     assert "Page 1 of 2" in first
     next_link = re.search(r'href="(\?[^"]*)" rel="next"', first).group(1).replace("&amp;", "&")
@@ -226,7 +227,7 @@ def test_thumbnail_is_served_as_cached_webp(client: Client) -> None:
     assert response["Content-Type"] == "image/webp"
     assert "max-age=31536000" in response["Cache-Control"]
     assert response["X-Content-Type-Options"] == "nosniff"
-    body = b"".join(response.streaming_content)
+    body = streamed_body(response)
     with catalog_storage().open(image.thumbnail.name, "rb") as handle:
         assert body == handle.read()
     again = client.get(f"/thumbs/{image.pk}.webp", HTTP_IF_NONE_MATCH=response["ETag"])

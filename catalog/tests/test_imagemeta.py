@@ -194,7 +194,9 @@ def test_thumbnail_uses_the_first_frame_of_an_animation() -> None:
     out = io.BytesIO()
     red.save(out, format="GIF", save_all=True, append_images=[blue], duration=100)
     with PILImage.open(io.BytesIO(make_thumbnail(io.BytesIO(out.getvalue())))) as thumb:
-        r, _g, b = thumb.convert("RGB").getpixel((50, 50))
+        pixel = thumb.convert("RGB").getpixel((50, 50))
+        assert isinstance(pixel, tuple)
+        r, _g, b = pixel
         assert r > 200 and b < 50
 
 

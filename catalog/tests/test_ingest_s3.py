@@ -10,6 +10,7 @@ from django.test import Client
 from catalog.models import Category, catalog_storage
 from catalog.tests.factories import image_bytes, ingest_image
 from nekosite.lib.imagemeta import ImageRejected
+from tests.responses import streamed_body
 from tests.servers import s3_client, s3_storage_options
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db]
@@ -50,7 +51,7 @@ def test_ingest_stores_file_and_thumbnail_in_s3(s3_catalog, client: Client) -> N
     assert _keys() == {image.file.name, image.thumbnail.name}
     response = client.get(f"/thumbs/{image.pk}.webp")
     assert response.status_code == 200 and response["Content-Type"] == "image/webp"
-    assert b"".join(response.streaming_content)[:4] == b"RIFF"
+    assert streamed_body(response)[:4] == b"RIFF"
 
 
 def test_failed_ingest_leaves_no_object_in_s3(s3_catalog) -> None:

@@ -15,6 +15,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -204,7 +205,7 @@ def _chi_square_p(counts: Counter, ids: list, draws: int) -> float:
     return 0.5 * math.erfc(z / math.sqrt(2))
 
 
-def _window_walk(limit: int) -> list[dict]:
+def _window_walk(limit: int) -> list[Any]:
     """The former sampler, on slot numbers instead of random_key: from a random point of the
     number line, the next 100 images in order (wrapping), `limit` of them sampled."""
     top = Image.objects.order_by("-slot").values_list("slot", flat=True).first()

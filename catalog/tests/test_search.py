@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -269,7 +271,7 @@ def test_searched_pages_are_by_name_then_id_with_exact_offsets(kind: str) -> Non
     names = ["Kaguya B", "Kaguya D", "Kaguya C", "Kaguya B", "Megumin", "Kaguya A"]
     if kind == "category":
         names = list(dict.fromkeys(names))
-    made = [make(name=name) for name in names]
+    made: list[Any] = [make(name=name) for name in names]
     expected = sorted(
         ((row.name, row.id) for row in made if "aguya" in row.name.lower()),
         key=lambda pair: (pair[0], str(pair[1])),
@@ -292,7 +294,7 @@ def test_search_order_cannot_be_served_by_the_name_btree() -> None:
     for n in range(30):
         make_character(name=f"Kaguya {n}")
 
-    def plan(**kwargs: object) -> str:
+    def plan(**kwargs: Any) -> str:
         with CaptureQueriesContext(connection) as queries:
             selectors.character_search(limit=10, **kwargs)
         with connection.cursor() as cursor:

@@ -65,10 +65,10 @@ class ReusingRedisCacheClient(RedisCacheClient):
         self._clients: dict[int, Redis] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Redis:
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # not in the stubs
         client = self._clients.get(id(pool))  # pools live as long as this object
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
         return client
 
     def incr(self, key: Any, delta: int) -> int:
@@ -193,7 +193,7 @@ class SharedDatabaseCache(DatabaseCache):
         key = self.make_and_validate_key(key, version=version)
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
-        table = connection.ops.quote_name(self._table)
+        table = connection.ops.quote_name(self._table)  # type: ignore[attr-defined]  # not in the stubs
         now = connection.ops.adapt_datetimefield_value(tz_now().replace(microsecond=0))
         with self._write_lock, transaction.atomic(using=db), connection.cursor() as cursor:
             cursor.execute(

@@ -170,8 +170,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(error_body(415, DEFAULT_MESSAGES[415]), status=415)
     if isinstance(exc, drf_exceptions.APIException):
         response = Response(error_body(exc.status_code, _drf_message(exc)), status=exc.status_code)
-        if getattr(exc, "wait", None):
-            response["Retry-After"] = str(int(exc.wait))
+        wait = getattr(exc, "wait", None)  # Throttled's
+        if wait:
+            response["Retry-After"] = str(int(wait))
         return response
     if isinstance(exc, DataError):
         # A value the database cannot hold (a NUL byte, a number out of range): client input.

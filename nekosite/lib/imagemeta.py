@@ -133,7 +133,8 @@ def open_image(source: IO[bytes], *, max_pixels: int | None = None) -> Iterator[
     limit = _max_pixels(max_pixels)
     source.seek(0)
     try:
-        image = Image.open(_Borrowed(source), formats=list(SUPPORTED_FORMATS))
+        # _Borrowed is file-like (read, seek, tell): all Image.open uses, not an IO[bytes].
+        image = Image.open(_Borrowed(source), formats=list(SUPPORTED_FORMATS))  # type: ignore[arg-type]
     except Image.DecompressionBombError as exc:
         raise ImageRejected("The image has too many pixels (decompression bomb refused).") from exc
     except UnidentifiedImageError as exc:
@@ -218,7 +219,8 @@ def dominant_color(small: Image.Image) -> str:
     counts = quantized.getcolors() or [(1, 0)]
     _, index = max(counts)
     palette = quantized.getpalette() or [0, 0, 0]
-    red, green, blue = palette[index * 3 : index * 3 + 3]
+    # A quantized (palette) image's colours are palette indices, ints.
+    red, green, blue = palette[index * 3 : index * 3 + 3]  # type: ignore[operator]
     return f"#{red:02x}{green:02x}{blue:02x}"
 
 

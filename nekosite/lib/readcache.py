@@ -31,11 +31,11 @@ import threading
 import time
 from collections.abc import Hashable, Iterable
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Model, signals
+from django.db.models import Field, Model, signals
 
 from nekosite.lib.versiontriggers import IGNORED_COLUMNS
 
@@ -237,4 +237,5 @@ def watch(family: str, models: Iterable[type[Model]]) -> None:
 
 def _only_bookkeeping(model: type[Model], field_names: Iterable[str]) -> bool:
     ignored = IGNORED_COLUMNS.get(model._meta.db_table, frozenset())
-    return all(model._meta.get_field(name).column in ignored for name in field_names)
+    # update_fields names concrete fields only, never a reverse relation.
+    return all(cast(Field, model._meta.get_field(name)).column in ignored for name in field_names)

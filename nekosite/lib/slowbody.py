@@ -181,7 +181,7 @@ class DeadlineStream(io.IOBase):
         return data
 
     def read(self, size: int | None = -1) -> bytes:
-        self._checkClosed()  # type: ignore[attr-defined]
+        self._checkClosed()
         if size is not None and size >= 0:
             return self._timed(self.stream.read, min(size, PIECE)) if size else b""
         pieces = []
@@ -190,7 +190,7 @@ class DeadlineStream(io.IOBase):
         return b"".join(pieces)
 
     def readline(self, size: int | None = -1) -> bytes:
-        self._checkClosed()  # type: ignore[attr-defined]
+        self._checkClosed()
         limit = PIECE if size is None or size < 0 else min(size, PIECE)
         return self._timed(self.stream.readline, limit)
 
@@ -249,9 +249,9 @@ class SlowBodyMiddleware:
                 self.slots.release()
                 self._give_address_slot(address)
 
-        stream = DeadlineStream(request._stream, sock, length, release)  # type: ignore[attr-defined]
+        stream = DeadlineStream(request._stream, sock, length, release)
         try:
-            request._stream = stream  # type: ignore[attr-defined]
+            request._stream = stream  # type: ignore[assignment]  # file-like, not a BinaryIO
             response = self.get_response(request)
         finally:
             release()

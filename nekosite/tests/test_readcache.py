@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -37,7 +38,7 @@ def version(family: str) -> int:
     return row.version if row else 0
 
 
-def raw_sql(sql: str, params: list[object]) -> None:
+def raw_sql(sql: str, params: list[Any]) -> None:
     """A write that sends no Django signal, as another process's write looks to this one."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -395,7 +395,12 @@ def test_an_uploaded_html_file_is_downloaded_and_its_script_never_runs(
     assert "sandbox" in answer.headers["content-security-policy"]
 
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.evaluate("window.name = 'before'")
     title = page.title()
     with page.expect_download() as download_info:

@@ -6,8 +6,11 @@ in the seed's wire format (uploads/api/wire.py). Errors are raised as ApiError.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.contrib.auth import authenticate
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import Promise
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -123,7 +126,7 @@ def _password_user(request: Request) -> User:
 # --- schema helpers -----------------------------------------------------------------------------
 def _h(
     name: str,
-    description: str,
+    description: str | Promise,
     required: bool = True,
     schema: dict | None = None,
 ) -> OpenApiParameter:
@@ -254,7 +257,7 @@ class UserSignupView(FileHostView):
         request=None,
         responses={**_text('"Success!"'), **_errors(403, 409)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         services.user_signup(
             username=_header(request, "username"),
             password=_header(request, "password"),
@@ -272,7 +275,7 @@ class UserDeleteView(FileHostView):
         request=None,
         responses={**_text('"This user has been deleted"'), **_errors(401)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         # Seed 004: "Token is not used due to security issues."
         user = _password_user(request)
         services.user_delete_with_files(user=user)
@@ -292,7 +295,7 @@ class PasswordResetView(FileHostView):
         request=None,
         responses={**_text('"The password has been reset!"'), **_errors(401)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         new_password = _header(request, "newpassword")
         user = _password_user(request)
         services.password_reset(user=user, new_password=new_password)
@@ -322,7 +325,7 @@ class TokenRegenView(FileHostView):
         request=None,
         responses={**_text('"Token has been regenerated!"'), **_errors(401)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         token_regenerate(token=_authenticated_token(request))
         return wire.text(wire.TOKEN_REGENERATED)
 
@@ -334,7 +337,7 @@ class TokenValidView(FileHostView):
         request=None,
         responses={**_text('"This token is valid!"'), **_errors(401)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         _authenticated_user(request)
         return wire.text(wire.TOKEN_VALID)
 
@@ -399,7 +402,7 @@ class FilesDeleteView(FileHostView):
         request=None,
         responses={**_text('"<name> has been deleted!"'), **_errors(401, 404)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         user = _authenticated_user(request)
         name = _header(request, "file")
         upload = selectors.upload_get_for_user(user=user, name=name)
@@ -420,7 +423,7 @@ class AdminSignupView(FileHostView):
         request=None,
         responses={**_text('"Success!"'), **_errors(403, 409)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         username = _header(request, "username")
         password = _header(request, "password")
         adminkey = _header(request, "adminkey")
@@ -453,7 +456,7 @@ class AdminTokenValidView(FileHostView):
         request=None,
         responses={**_text('"This token is valid!"'), **_errors(401, 403)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         _staff_user(request)
         return wire.text(wire.TOKEN_VALID)
 
@@ -541,7 +544,7 @@ class AdminDeleteFileView(FileHostView):
         request=None,
         responses={**_text('"<name> has been deleted!"'), **_errors(401, 403, 404)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         _staff_user(request, *permissions.UPLOAD_DELETE)
         name = _header(request, "file")
         upload = selectors.upload_get_by_name(name=name)
@@ -558,7 +561,7 @@ class AdminDeleteUserView(FileHostView):
         request=None,
         responses={**_text('"This user has been deleted"'), **_errors(401, 403, 404)},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         staff = _staff_user(request, *permissions.USER_DELETE)
         username = _header(request, "username")
         user = User.objects.filter(username=username).first()
@@ -575,7 +578,9 @@ class NotFoundView(FileHostView):
     """Any other path below /api/: a 404 that is counted and carries the headers like every
     API answer (seed 003)."""
 
-    def http_method_not_allowed(self, request: Request, *args: object, **kwargs: object) -> None:
+    def http_method_not_allowed(
+        self, request: HttpRequest | Request, *args: object, **kwargs: object
+    ) -> NoReturn:
         raise Http404
 
     options = http_method_not_allowed

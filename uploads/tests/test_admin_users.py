@@ -192,7 +192,7 @@ def test_disabling_a_user_stops_both_their_tokens_and_is_logged(
     api_token = account_services.token_value(token=token)
     anonymous = Client()
     assert anonymous.post("/api/token/valid", HTTP_TOKEN=owner_token).status_code == 200
-    bearer = {"HTTP_AUTHORIZATION": f"Bearer {api_token}"}
+    bearer: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {api_token}"}
     assert anonymous.get("/api/v1/token", **bearer).status_code == 200
 
     response = admin_client.post(

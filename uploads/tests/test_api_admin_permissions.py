@@ -21,7 +21,7 @@ from uploads.tests.test_api_user import assert_envelope
 pytestmark = pytest.mark.django_db
 
 # endpoint -> (path, headers, permissions the Django admin wants for the same action)
-ENDPOINTS: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
+ENDPOINTS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
     "regkeygen": ("/api/admin/regkeygen", {}, ("uploads.add_registrationkey",)),
     "list-users": ("/api/admin/list/users", {"HTTP_QUERY": " "}, ("accounts.view_user",)),
     "list-uploads": ("/api/admin/list/uploads", {"HTTP_QUERY": " "}, ("uploads.view_upload",)),

@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.client import MULTIPART_CONTENT, encode_multipart
 
 from accounts.models import User
+from tests.responses import streamed_body
 from uploads.models import Upload
 from uploads.tests.conftest import named, png_bytes, storage_names, token_of
 from uploads.tests.test_api_user import assert_envelope
@@ -51,7 +52,7 @@ def test_uploaded_file_downloads_byte_identical(
     name = stored_name(upload_file(owner_token, data, "blob.bin"))
     response = client.get(f"/u/{name}")
     assert response.status_code == 200
-    downloaded = b"".join(response.streaming_content)
+    downloaded = streamed_body(response)
     assert hashlib.sha256(downloaded).hexdigest() == hashlib.sha256(data).hexdigest()
 
 
@@ -149,8 +150,8 @@ def test_oversized_content_length_is_refused_before_reading_body(
         HTTP_TOKEN=owner_token,
         CONTENT_LENGTH=str(50 * 1024 * 1024),
     )
-    body = assert_envelope(response, 413)
-    assert body["message"] == "The file is larger than the 1 MB upload limit."
+    envelope = assert_envelope(response, 413)
+    assert envelope["message"] == "The file is larger than the 1 MB upload limit."
     assert storage_names() == []
 
 

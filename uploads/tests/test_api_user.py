@@ -101,7 +101,7 @@ def test_signup_token_is_then_returned_by_token_get(client: Client) -> None:
 
 @pytest.mark.parametrize("missing", ["username", "password"])
 def test_signup_missing_header_is_400(client: Client, missing: str) -> None:
-    headers = {"HTTP_USERNAME": "newbie", "HTTP_PASSWORD": PASSWORD}
+    headers: dict[str, Any] = {"HTTP_USERNAME": "newbie", "HTTP_PASSWORD": PASSWORD}
     del headers[f"HTTP_{missing.upper()}"]
     body = assert_envelope(client.post("/api/user/signup", **headers), 400)
     assert body["message"] == f"The {missing} header is required."

@@ -12,6 +12,7 @@ from django.test import Client
 from PIL import Image as PILImage
 
 from accounts.models import User
+from tests.responses import streamed_body
 from uploads.models import RegistrationKey, Upload
 from uploads.services import regkey_generate
 from uploads.tests.conftest import PASSWORD, named, png_bytes, storage_names, token_of
@@ -278,11 +279,11 @@ def test_image_uploads_get_a_server_made_webp_thumbnail_once(
     assert f"/dashboard/files/{name}/thumb.webp" in page
     first = logged_in.get(f"/dashboard/files/{name}/thumb.webp")
     assert first.status_code == 200 and first["Content-Type"] == "image/webp"
-    body = b"".join(first.streaming_content)
+    body = streamed_body(first)
     with PILImage.open(io.BytesIO(body)) as thumb:
         assert max(thumb.size) <= 480
     again = logged_in.get(f"/dashboard/files/{name}/thumb.webp")
-    assert b"".join(again.streaming_content) == body
+    assert streamed_body(again) == body
     assert (uploads_storage / "_thumbs" / f"{name}.webp").exists()
 
 

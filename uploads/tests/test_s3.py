@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
+from tests.responses import streamed_body
 from tests.servers import s3_client, s3_storage_options
 from uploads.models import Upload
 from uploads.tests.conftest import PASSWORD, png_bytes
@@ -64,11 +65,9 @@ def test_django_mode_serves_from_s3_byte_identical(
     name = stored_name(upload_file(owner_token, data, "blob.bin"))
     response = client.get(f"/u/{name}")
     assert response.status_code == 200
-    assert hashlib.sha256(b"".join(response.streaming_content)).digest() == (
-        hashlib.sha256(data).digest()
-    )
+    assert hashlib.sha256(streamed_body(response)).digest() == (hashlib.sha256(data).digest())
     ranged = client.get(f"/u/{name}", HTTP_RANGE="bytes=100-199")
-    assert ranged.status_code == 206 and b"".join(ranged.streaming_content) == data[100:200]
+    assert ranged.status_code == 206 and streamed_body(ranged) == data[100:200]
 
 
 def test_s3_redirect_mode_gives_a_presigned_url_that_downloads_byte_identical(
@@ -133,11 +132,11 @@ def test_thumbnail_is_kept_in_the_bucket_once_and_deleted_with_its_upload(
     client.force_login(owner)
     first = client.get(f"/dashboard/files/{name}/thumb.webp")
     assert first.status_code == 200
-    body = b"".join(first.streaming_content)
+    body = streamed_body(first)
     assert bucket_keys(s3) == sorted([f"uploads/_thumbs/{name}.webp", f"uploads/{name}"])
     # Served from the kept object: the original's bytes are no longer needed.
     s3.delete_object(Bucket=BUCKET, Key=f"uploads/{name}")
     again = client.get(f"/dashboard/files/{name}/thumb.webp")
-    assert b"".join(again.streaming_content) == body
+    assert streamed_body(again) == body
     client.post("/api/files/delete", HTTP_TOKEN=owner_token, HTTP_FILE=name)
     assert bucket_keys(s3) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -12,7 +13,7 @@ from accounts.models import ApiApplication, User
 from accounts.services import token_issue, token_revoke
 
 
-def bearer(value: str) -> dict[str, str]:
+def bearer(value: str) -> dict[str, Any]:
     return {"HTTP_AUTHORIZATION": f"Bearer {value}"}
 
 
@@ -23,7 +24,7 @@ def assert_error(response, status: int, message: str) -> None:
     assert response.json() == {"code": status, "message": message, "success": False}
 
 
-def assert_success(response) -> object:
+def assert_success(response) -> Any:
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["success"] is True
@@ -40,7 +41,7 @@ def staff(db: None) -> User:
     return User.objects.create_user("moderator", "mod@example.com", "pw pw pw 123", is_staff=True)
 
 
-def _issue(user: User, scopes: list[str], **kwargs: object) -> str:
+def _issue(user: User, scopes: list[str], **kwargs: Any) -> str:
     return token_issue(user=user, kind="api", scopes=scopes, **kwargs)[1]
 
 

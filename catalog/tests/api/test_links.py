@@ -11,6 +11,7 @@ from django.test import Client, override_settings
 from catalog.tests.api.conftest import assert_error, assert_success, bearer
 from catalog.tests.factories import make_image, png_bytes
 from nekosite.lib import signing
+from tests.responses import streamed_body
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_default_link_is_permanent_and_serves_the_file(client: Client) -> None:
     assert data["meta"]["expires"] is None
     response = client.get(_path(data["url"]))
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == png_bytes()
+    assert streamed_body(response) == png_bytes()
     assert response["Content-Type"] == "image/png"
     assert response["ETag"] == f'"{image.etag}"'
     assert response["Content-Length"] == str(image.size)
@@ -128,4 +129,4 @@ def test_asset_answers_head_and_ranges(client: Client) -> None:
     assert head.status_code == 200 and head["Content-Length"] == str(image.size)
     partial = client.get(f"/assets/{image.id}.png", HTTP_RANGE="bytes=0-3")
     assert partial.status_code == 206
-    assert b"".join(partial.streaming_content) == png_bytes()[:4]
+    assert streamed_body(partial) == png_bytes()[:4]

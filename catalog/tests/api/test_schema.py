@@ -30,7 +30,7 @@ V1_PATHS = {
 def _schema(client: Client) -> dict:
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
-    content = b"".join(response.streaming_content) if response.streaming else response.content
+    content = response.getvalue()  # streamed or not
     return yaml.safe_load(content)
 
 
