@@ -32,7 +32,7 @@ HUEY = djhuey.HUEY
 HEARTBEAT_KEY = "nekosite:worker-heartbeat"
 
 
-class TimedTask(Task):  # type: ignore[misc]
+class TimedTask(Task):
     """A huey Task whose id starts with when it was first enqueued (hex nanoseconds)."""
 
     def create_id(self) -> str:

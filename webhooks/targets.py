@@ -73,7 +73,7 @@ def resolve(target: Target) -> str:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise TargetRefused(f"{target.host} does not resolve ({exc}).") from exc
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
     if not addresses:
         raise TargetRefused(f"{target.host} does not resolve.")
     if not settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
