@@ -265,6 +265,52 @@ def test_sharex_config_describes_a_request_that_uploads(
     assert file_row(page, "shot.png").count() == 1
 
 
+def test_register_a_webhook_send_a_test_event_upload_and_read_the_delivery_log(
+    site_page: Any, tmp_path: Path, shoot: Any
+) -> None:
+    """Issue #19: a user registers a webhook, copies its secret (shown once), sends a test
+    event and uploads a file; the receiver gets both, signed; the log shows them delivered."""
+    from tests.webhook_receiver import webhook_receiver
+    from webhooks import signing
+
+    page = site_page
+    sign_up(page, unique("hooks"))
+    with webhook_receiver() as receiver:
+        page.goto("/dashboard/webhooks/")
+        page.fill("#id_url", receiver.url)
+        page.check("input[name=events][value='upload.created']")
+        page.click("form.card button[type=submit]")
+        page.wait_for_selector("#signing-secret")
+        secret = page.input_value("#secret-value")
+        assert secret.startswith("whsec_")
+        shoot(page, "webhook-created")
+        page.reload()
+        assert page.locator("#signing-secret").count() == 0  # shown once
+
+        page.click("button:has-text('Send test event')")
+        page.wait_for_load_state()
+        ping = receiver.wait_for(1)[0]
+        assert ping.json["type"] == "ping"
+        upload_with_the_javascript_uploader(page, [png(tmp_path / "hooked.png", (40, 30), "teal")])
+        upload_event = receiver.wait_for(2)[1]
+    assert upload_event.json["type"] == "upload.created"
+    assert upload_event.json["data"]["upload"]["original_name"] == "hooked.png"
+    for got in (ping, upload_event):
+        assert signing.verify(secret, got.headers["X-Nekosite-Timestamp"], got.body,
+                              got.headers["X-Nekosite-Signature"], now=time.time())  # fmt: skip
+
+    page.goto("/dashboard/webhooks/")
+    page.click("a.webhook-url")
+    log = page.locator("#delivery-log tbody tr")
+    deadline = time.monotonic() + 15
+    while log.filter(has_text="Delivered").count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        page.reload()
+    assert log.filter(has_text="upload.created").filter(has_text="Delivered").count() == 1
+    assert log.filter(has_text="ping").filter(has_text="200").count() == 1
+    shoot(page, "webhook-delivery-log")
+
+
 def admin_log_in(page: Any) -> None:
     page.goto("/admin/")
     page.wait_for_url("**/admin/login/**")
