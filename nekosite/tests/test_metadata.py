@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageChops, PngImagePlugin
@@ -74,7 +75,7 @@ def gps_tags(tags: dict[str, object]) -> list[str]:
 def test_gps_and_camera_tags_are_gone_and_every_pixel_is_kept(
     fmt: str, content_type: str, suffix: str, tmp_path: Path
 ) -> None:
-    extra: dict[str, object] = {"quality": 90} if fmt == "JPEG" else {}
+    extra: dict[str, Any] = {"quality": 90} if fmt == "JPEG" else {}
     if fmt == "WEBP":
         extra = {"lossless": True, "xmp": XMP}
     original = photo(fmt, **extra)
