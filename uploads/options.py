@@ -1,0 +1,134 @@
+"""Per-upload options (issue #20): what a client may ask for when it uploads, and later.
+
+On `POST /api/files/upload` they are optional request headers, in the seed's header style
+(seed 004 authenticates with a `token` header); on the dashboard, form fields. A client that
+sends none gets exactly the seed's behaviour.
+
+Headers: `expires` (a duration), `max-views`, `file-password`, `keep-metadata`, `embed-title`,
+`embed-color`, `embed-description`, `embed` (the answer also carries the embed page's URL).
+README.md, "Upload options", has the table of values and effects.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.http import HttpRequest
+
+MAX_EXPIRY = timedelta(days=365)
+MIN_EXPIRY = timedelta(seconds=10)
+MAX_VIEWS = 1_000_000
+PASSWORD_LENGTH = (4, 128)
+TITLE_LENGTH = 100
+DESCRIPTION_LENGTH = 300
+_DURATION = re.compile(r"^\s*(\d{1,9})\s*([smhdw]?)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_COLOR = re.compile(r"^#?([0-9a-fA-F]{6})$")
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+class OptionError(ValueError):
+    """An option value the client must fix; the message names the option."""
+
+
+def parse_duration(text: str, *, name: str = "expires") -> timedelta:
+    match = _DURATION.match(text)
+    if match is None:
+        raise OptionError(
+            f"{name} must be a duration such as 90s, 30m, 12h, 7d or 2w (or a number of seconds)."
+        )
+    value = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+    if value < MIN_EXPIRY or value > MAX_EXPIRY:
+        raise OptionError(f"{name} must be between 10 seconds and 365 days.")
+    return value
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0 and seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def parse_views(text: str, *, name: str = "max-views") -> int:
+    text = text.strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_VIEWS:
+        raise OptionError(f"{name} must be a whole number from 1 to {MAX_VIEWS:,}.")
+    return int(text)
+
+
+def parse_bool(text: str, *, name: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise OptionError(f"{name} must be true or false.")
+
+
+def parse_password(text: str, *, name: str = "file-password") -> str:
+    low, high = PASSWORD_LENGTH
+    if not low <= len(text) <= high:
+        raise OptionError(f"{name} must be {low} to {high} characters long.")
+    return text
+
+
+def parse_color(text: str, *, name: str = "embed-color") -> str:
+    match = _COLOR.match(text.strip())
+    if match is None:
+        raise OptionError(f"{name} must be a colour like #ff66aa.")
+    return "#" + match.group(1).lower()
+
+
+def parse_text(text: str, *, name: str, limit: int) -> str:
+    value = " ".join(text.split())
+    if len(value) > limit:
+        raise OptionError(f"{name} must be at most {limit} characters long.")
+    return value
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """What the uploader asked for; the defaults are the seed's behaviour."""
+
+    expires_in: timedelta | None = None
+    max_views: int | None = None
+    password: str | None = None
+    keep_metadata: bool = False
+    embed_title: str = ""
+    embed_color: str = ""
+    embed_description: str = ""
+    want_embed_url: bool = False
+
+
+# Header name -> (UploadOptions field, parser). Django exposes `max-views` as HTTP_MAX_VIEWS.
+_HEADERS = {
+    "expires": ("expires_in", lambda v: parse_duration(v)),
+    "max-views": ("max_views", lambda v: parse_views(v)),
+    "file-password": ("password", lambda v: parse_password(v)),
+    "keep-metadata": ("keep_metadata", lambda v: parse_bool(v, name="keep-metadata")),
+    "embed-title": (
+        "embed_title",
+        lambda v: parse_text(v, name="embed-title", limit=TITLE_LENGTH),
+    ),
+    "embed-color": ("embed_color", lambda v: parse_color(v)),
+    "embed-description": (
+        "embed_description",
+        lambda v: parse_text(v, name="embed-description", limit=DESCRIPTION_LENGTH),
+    ),
+    "embed": ("want_embed_url", lambda v: parse_bool(v, name="embed")),
+}
+HEADER_NAMES = tuple(_HEADERS)
+
+
+def from_headers(request: HttpRequest) -> UploadOptions:
+    """The options of an API upload; OptionError names the first header that is wrong."""
+    values: dict[str, object] = {}
+    for header, (field, parse) in _HEADERS.items():
+        raw = request.META.get("HTTP_" + header.upper().replace("-", "_"))
+        if raw is not None:
+            values[field] = parse(raw)
+    return UploadOptions(**values)  # type: ignore[arg-type]

@@ -1,0 +1,84 @@
+"""Parsing of the per-upload options (issue #20): every header's good and bad values."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import RequestFactory
+
+from uploads import options
+from uploads.options import OptionError, UploadOptions
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("90s", 90), ("30m", 1800), ("12h", 43200), ("7d", 604800), ("2w", 1209600), ("3600", 3600),
+    (" 10S ", 10), ("365d", 31536000),
+])  # fmt: skip
+def test_durations_in_every_unit(text: str, seconds: int) -> None:
+    assert options.parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "soon", "1y", "-5m", "1.5h", "9s", "366d", "5 minutes"])
+def test_bad_or_out_of_range_durations_are_refused(text: str) -> None:
+    with pytest.raises(OptionError, match="expires"):
+        options.parse_duration(text)
+
+
+def test_durations_are_shown_in_the_largest_whole_unit() -> None:
+    assert [options.format_duration(timedelta(seconds=s)) for s in (90, 1800, 86400, 1209600)] == [
+        "90s", "30m", "1d", "2w",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "ten", "1.0", "1000001", ""])
+def test_max_views_must_be_a_positive_whole_number(text: str) -> None:
+    with pytest.raises(OptionError, match="max-views"):
+        options.parse_views(text)
+
+
+@pytest.mark.parametrize(("text", "color"), [("#FF66AA", "#ff66aa"), ("00ff00", "#00ff00")])
+def test_embed_colours_are_normalised(text: str, color: str) -> None:
+    assert options.parse_color(text) == color
+
+
+@pytest.mark.parametrize("text", ["red", "#fff", "#12345g", "rgb(0,0,0)"])
+def test_other_colour_spellings_are_refused(text: str) -> None:
+    with pytest.raises(OptionError, match="embed-color"):
+        options.parse_color(text)
+
+
+def test_headers_become_options_and_no_header_is_the_seeds_behaviour() -> None:
+    factory = RequestFactory()
+    assert options.from_headers(factory.post("/api/files/upload")) == UploadOptions()
+    request = factory.post(
+        "/api/files/upload",
+        HTTP_EXPIRES="1h",
+        HTTP_MAX_VIEWS="3",
+        HTTP_FILE_PASSWORD="open sesame",
+        HTTP_KEEP_METADATA="true",
+        HTTP_EMBED_TITLE="  My   cat  ",
+        HTTP_EMBED_COLOR="#FFAA00",
+        HTTP_EMBED="yes",
+    )
+    assert options.from_headers(request) == UploadOptions(
+        expires_in=timedelta(hours=1),
+        max_views=3,
+        password="open sesame",
+        keep_metadata=True,
+        embed_title="My cat",
+        embed_color="#ffaa00",
+        want_embed_url=True,
+    )
+
+
+@pytest.mark.parametrize(("header", "value", "named"), [
+    ("HTTP_FILE_PASSWORD", "abc", "file-password"),
+    ("HTTP_KEEP_METADATA", "maybe", "keep-metadata"),
+    ("HTTP_EMBED_TITLE", "x" * 101, "embed-title"),
+    ("HTTP_EMBED", "2", "embed"),
+])  # fmt: skip
+def test_a_bad_header_is_named_in_the_error(header: str, value: str, named: str) -> None:
+    request = RequestFactory().post("/api/files/upload", **{header: value})
+    with pytest.raises(OptionError, match=named):
+        options.from_headers(request)
