@@ -439,8 +439,9 @@ def _enqueue_processing(image_id: uuid.UUID) -> None:
 @transaction.atomic
 def image_process(*, image_id: uuid.UUID) -> Image | None:
     """Compute a pending image's colour and thumbnail (catalog/tasks.py). Idempotent: nothing
-    to do for an image no longer pending or deleted. An image whose pixels turn out unreadable
-    stays without colour (null in the API) and thumbnail rather than pending for ever."""
+    to do for an image no longer pending or deleted. An image whose pixels turn out unreadable,
+    or whose file is missing, stays without colour (null in the API) and thumbnail rather than
+    pending for ever."""
     image = Image.objects.select_for_update().filter(pk=image_id, pending=True).first()
     if image is None:
         return None
@@ -452,6 +453,9 @@ def image_process(*, image_id: uuid.UUID) -> Image | None:
             thumbnail = None if image.thumbnail.name else make_thumbnail(handle)
     except ImageRejected as exc:
         logger.warning("image %s: no colour or thumbnail: %s", image.pk, exc.message)
+    except FileNotFoundError:
+        # Retrying (or sweeping it again every few minutes) could never succeed.
+        logger.warning("image %s: no colour or thumbnail: its file is missing", image.pk)
     if thumbnail is not None:
         name = f"thumbs/{image.pk}.webp"
         storage.delete(name)  # left by an earlier run killed before it updated the row

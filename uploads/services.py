@@ -236,9 +236,18 @@ def _thumbnail_done(upload: Upload) -> bool:
 
 
 def upload_thumbnail_make(*, upload_id: int) -> str | None:
-    """The task's work (uploads/tasks.py): idempotent, nothing to do for a deleted upload."""
+    """The task's work (uploads/tasks.py): idempotent, nothing to do for a deleted upload. A
+    row whose file is gone (storage_check's "dangling") stops being pending: retrying, or
+    sweeping it again every few minutes, could never make its thumbnail."""
     upload = Upload.objects.filter(pk=upload_id).first()
-    return upload_thumbnail_ensure(upload=upload) if upload is not None else None
+    if upload is None:
+        return None
+    try:
+        return upload_thumbnail_ensure(upload=upload)
+    except FileNotFoundError:
+        logger.warning("no thumbnail for %s: its file is missing", upload.name)
+        _thumbnail_done(upload)
+        return None
 
 
 def upload_thumbnails_resend(*, older_than_seconds: float, limit: int = 500) -> int:

@@ -167,3 +167,12 @@ def test_the_image_sweep_runs_every_five_minutes() -> None:
 def test_a_failed_image_task_is_retried_with_growing_delays() -> None:
     task = tasks.image_process.s("00000000-0000-0000-0000-000000000000")
     assert (task.retries, task.retry_delay, task.retry_backoff) == (5, 10, 2)
+
+
+def test_an_image_whose_file_is_missing_stops_being_pending_instead_of_retrying(
+    small_threshold: None,
+) -> None:
+    image = ingest_image(data=image_bytes(size=(40, 30)))
+    catalog_storage().delete(image.file.name)
+    tasks.image_process(image.pk)
+    assert _pending(image) is False

@@ -152,3 +152,13 @@ def test_periodic_upload_tasks_run_on_their_schedules() -> None:
 def test_a_failed_thumbnail_task_is_retried_with_growing_delays() -> None:
     task = tasks.upload_thumbnail.s(1)
     assert (task.retries, task.retry_delay, task.retry_backoff) == (5, 10, 2)
+
+
+def test_an_upload_whose_file_is_missing_stops_being_pending_instead_of_retrying(
+    owner: User,
+) -> None:
+    upload = _create(owner, png_bytes((64, 48)), "cat.png")
+    storages["uploads"].delete(upload.name)
+    tasks.upload_thumbnail(upload.pk)
+    upload.refresh_from_db()
+    assert upload.thumbnail_pending is False and _thumbs() == []
