@@ -53,7 +53,7 @@ def _use_postgres() -> bool:
 
 
 @dataclass
-class Site:
+class Installation:
     """One test's installation: environment, log of the test tasks, processes started."""
 
     env: dict[str, str]
@@ -149,14 +149,16 @@ def stop(process: subprocess.Popen[Any]) -> None:
     process.wait(timeout=TIMEOUT)
 
 
-def wait_until(check: Callable[[], Any], site: Site, what: str, timeout: float = TIMEOUT) -> Any:
+def wait_until(
+    check: Callable[[], Any], install: Installation, what: str, timeout: float = TIMEOUT
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{site.worker_log()}")
+            raise AssertionError(f"timed out waiting for {what}\n{install.worker_log()}")
         time.sleep(0.2)
 
 
@@ -183,7 +185,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
 
 
 @pytest.fixture
-def site(migrated: dict[str, str], tmp_path: Path) -> Iterator[Site]:
+def install(migrated: dict[str, str], tmp_path: Path) -> Iterator[Installation]:
     var = tmp_path / "var"
     shutil.copytree(migrated["var"], var)
     name = f"tw-{uuid.uuid4().hex[:10]}"
@@ -203,11 +205,11 @@ def site(migrated: dict[str, str], tmp_path: Path) -> Iterator[Site]:
         env["DATABASE_URL"] = base._replace(path=f"/{database}").geturl()
     if os.environ.get("REDIS_URL"):
         env["REDIS_URL"] = os.environ["REDIS_URL"]
-    site = Site(env=env, var=var)
+    install = Installation(env=env, var=var)
     try:
-        yield site
+        yield install
     finally:
-        site.stop_all()
+        install.stop_all()
         if os.environ.get("REDIS_URL"):
             import redis
 
@@ -221,29 +223,31 @@ def site(migrated: dict[str, str], tmp_path: Path) -> Iterator[Site]:
 # --- a queued task survives its producer and the worker ----------------------------------------
 
 
-def test_a_task_enqueued_while_no_worker_runs_is_done_once_one_starts(site: Site) -> None:
+def test_a_task_enqueued_while_no_worker_runs_is_done_once_one_starts(
+    install: Installation,
+) -> None:
     """Enqueued by a process that is then killed (kill -9, like a crashed web server), with no
     worker running: the task waits in the queue (SQLite file or Redis) for the worker."""
-    producer = site.producer("from tests.taskapp.tasks import record; record('first')")
+    producer = install.producer("from tests.taskapp.tasks import record; record('first')")
     kill9(producer)
     time.sleep(1)
-    assert site.events("done", "first") == []
-    worker = site.worker()
-    wait_until(lambda: site.events("done", "first"), site, "the first task")
+    assert install.events("done", "first") == []
+    worker = install.worker()
+    wait_until(lambda: install.events("done", "first"), install, "the first task")
 
     # Worker stopped, another task enqueued (and its producer killed), worker started again.
     stop(worker)
-    producer = site.producer("from tests.taskapp.tasks import record; record('second')")
+    producer = install.producer("from tests.taskapp.tasks import record; record('second')")
     kill9(producer)
     time.sleep(1)
-    assert site.events("done", "second") == []
-    site.worker()
-    wait_until(lambda: site.events("done", "second"), site, "the second task")
-    assert len(site.events("done", "first")) == 1  # done once, not again after the restart
+    assert install.events("done", "second") == []
+    install.worker()
+    wait_until(lambda: install.events("done", "second"), install, "the second task")
+    assert len(install.events("done", "first")) == 1  # done once, not again after the restart
 
 
 def test_a_task_queued_by_the_web_server_survives_its_restart_and_the_worker_does_it(
-    site: Site,
+    install: Installation,
 ) -> None:
     """An image uploaded to the real app server (gunicorn, deploy/gunicorn.conf.py, no worker
     beside it): the server is killed before any worker runs, and the thumbnail task the upload
@@ -254,20 +258,20 @@ def test_a_task_queued_by_the_web_server_survives_its_restart_and_the_worker_doe
 
     port = free_port()
     env = {
-        **site.env,
+        **install.env,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "TASK_WORKER_IN_GUNICORN": "false",
         "RATELIMIT_ENABLE": "false",
         "PLAIN_STATICFILES": "true",
     }
-    log = site.var / "gunicorn.log"
+    log = install.var / "gunicorn.log"
     with log.open("wb") as handle:
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
              "nekosite.wsgi:application"],
             cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-    site.processes.append(gunicorn)
+    install.processes.append(gunicorn)
     url = f"http://127.0.0.1:{port}"
     wait_until_up(f"{url}/healthz", gunicorn, log, 60)
     token = signup_and_token(url, "webuser", "a long enough password 19")
@@ -275,12 +279,12 @@ def test_a_task_queued_by_the_web_server_survives_its_restart_and_the_worker_doe
     assert reply.status == 200, reply.body
     name = reply.json()["url"].rsplit("/", 1)[-1]
     kill9(gunicorn)
-    thumbnail = site.var / "media" / "uploads" / "_thumbs" / f"{name}.webp"
+    thumbnail = install.var / "media" / "uploads" / "_thumbs" / f"{name}.webp"
     assert not thumbnail.exists()
-    site.worker()
-    wait_until(thumbnail.exists, site, "the thumbnail")
+    install.worker()
+    wait_until(thumbnail.exists, install, "the thumbnail")
     assert (
-        site.python(
+        install.python(
             f"import json; from uploads.models import Upload; "
             f"print(json.dumps(Upload.objects.get(name='{name}').thumbnail_pending))"
         )
@@ -291,13 +295,13 @@ def test_a_task_queued_by_the_web_server_survives_its_restart_and_the_worker_doe
 # --- retries, schedules ----------------------------------------------------------------------
 
 
-def test_a_failing_task_is_retried_with_growing_delays(site: Site) -> None:
+def test_a_failing_task_is_retried_with_growing_delays(install: Installation) -> None:
     """tests/taskapp's flaky task fails three times (retries=3, retry_delay=1, retry_backoff=2,
     as the site's tasks use retries=5, retry_delay=10, retry_backoff=2)."""
-    site.worker()
-    site.python("from tests.taskapp.tasks import flaky; flaky('f', 3)")
-    wait_until(lambda: site.events("done", "f"), site, "the fourth attempt")
-    attempts = site.events("attempt", "f")
+    install.worker()
+    install.python("from tests.taskapp.tasks import flaky; flaky('f', 3)")
+    wait_until(lambda: install.events("done", "f"), install, "the fourth attempt")
+    attempts = install.events("attempt", "f")
     assert len(attempts) == 4
     gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
     # 1 s, 2 s, 4 s (the scheduler looks once a second, so each may be up to a second late).
@@ -305,12 +309,12 @@ def test_a_failing_task_is_retried_with_growing_delays(site: Site) -> None:
     assert gaps[0] < gaps[1] < gaps[2], gaps
 
 
-def test_a_periodic_task_runs_on_its_schedule(site: Site) -> None:
+def test_a_periodic_task_runs_on_its_schedule(install: Installation) -> None:
     """tests/taskapp's tick runs when the second is a multiple of 3 (huey's scheduler made to
     look every second instead of every minute, in this worker only)."""
-    site.worker(TASK_TEST_FAST_SCHEDULER="1")
+    install.worker(TASK_TEST_FAST_SCHEDULER="1")
     ticks = wait_until(
-        lambda: (t := site.events("tick", "periodic")) and len(t) >= 3 and t, site, "3 ticks"
+        lambda: (t := install.events("tick", "periodic")) and len(t) >= 3 and t, install, "3 ticks"
     )
     # Every 3 s, not at every look of the scheduler (each second); a tick may run up to a
     # second late (the worker polls its queue) and a look may slip by a second.
@@ -332,16 +336,17 @@ def _png(size: tuple[int, int] = (300, 200), color: tuple[int, int, int] = (200,
 
 
 def test_thumbnail_and_colour_jobs_killed_mid_task_are_done_later_by_the_sweeps(
-    site: Site, tmp_path: Path
+    install: Installation, tmp_path: Path
 ) -> None:
     """huey takes a task off the queue when a worker starts it: kill -9 then loses it. The rows
     stay pending, and the sweeps (TASK_SWEEP_AFTER_SECONDS, 1 s here) enqueue them again."""
     image = tmp_path / "import"
     image.mkdir()
     (image / "big.png").write_bytes(_png())
-    site.env["TASK_SWEEP_AFTER_SECONDS"] = "1"
-    worker = site.worker(TASK_TEST_STALL="upload_thumbnail,image_process")
-    producer = site.producer(
+    install.env["TASK_SWEEP_AFTER_SECONDS"] = "1"
+    stalled = ["upload_thumbnail", "image_process"]
+    worker = install.worker(TASK_TEST_STALL=",".join(stalled))
+    producer = install.producer(
         f"""
         import io
         from django.core.management import call_command
@@ -355,10 +360,8 @@ def test_thumbnail_and_colour_jobs_killed_mid_task_are_done_later_by_the_sweeps(
     )
     kill9(producer)
     wait_until(
-        lambda: (
-            site.events("started", "upload_thumbnail") and site.events("started", "image_process")
-        ),
-        site,
+        lambda: all(install.events("started", name) for name in stalled),
+        install,
         "both tasks to start",
     )
     kill9(worker)  # mid-task: both messages are gone with it
@@ -373,17 +376,17 @@ def test_thumbnail_and_colour_jobs_killed_mid_task_are_done_later_by_the_sweeps(
             "queued": sorted({task.name for task in queue.HUEY.pending()} - {"heartbeat"}),
         }))
     """
-    assert site.python(state) == {"upload_pending": True, "image": [True, None], "queued": []}
+    assert install.python(state) == {"upload_pending": True, "image": [True, None], "queued": []}
 
-    site.worker()
+    install.worker()
     time.sleep(1.5)  # older than TASK_SWEEP_AFTER_SECONDS
-    site.python(
+    install.python(
         "from uploads.tasks import upload_thumbnails_sweep; upload_thumbnails_sweep()\n"
         "from catalog.tasks import images_pending_sweep; images_pending_sweep()"
     )
     done = {"upload_pending": False, "image": [False, "#c81e28"], "queued": []}
-    wait_until(lambda: site.python(state) == done, site, "the sweeps' tasks")
-    thumbs = site.var / "media" / "uploads" / "_thumbs"
+    wait_until(lambda: install.python(state) == done, install, "the sweeps' tasks")
+    thumbs = install.var / "media" / "uploads" / "_thumbs"
     assert len(list(thumbs.glob("*.webp"))) == 1
 
 
@@ -420,7 +423,7 @@ def test_make_run_starts_a_worker_that_makes_thumbnails_and_stopping_it_leaves_n
                 request("GET", f"{server.url}/healthz").json()["data"]["queue"]["worker_seen_s"]
                 is not None
             ),
-            Site(env={}, var=var),
+            Installation(env={}, var=var),
             "the worker's heartbeat",
         )
         workers = _processes_with(var, "run_huey")
@@ -430,7 +433,7 @@ def test_make_run_starts_a_worker_that_makes_thumbnails_and_stopping_it_leaves_n
         assert reply.status == 200, reply.body
         name = reply.json()["url"].rsplit("/", 1)[-1]
         thumbnail = var / "media" / "uploads" / "_thumbs" / f"{name}.webp"
-        wait_until(thumbnail.exists, Site(env={}, var=var), "the thumbnail")
+        wait_until(thumbnail.exists, Installation(env={}, var=var), "the thumbnail")
 
         # Stopped as a user stops it: SIGTERM to gunicorn's master alone (not the group).
         masters = [
@@ -442,7 +445,9 @@ def test_make_run_starts_a_worker_that_makes_thumbnails_and_stopping_it_leaves_n
         assert len(masters) == 1, masters
         os.kill(masters[0], signal.SIGTERM)
         server.processes[0].wait(timeout=60)
-        wait_until(lambda: not _processes_with(var, "run_huey"), Site(env={}, var=var), "no worker")
+        wait_until(
+            lambda: not _processes_with(var, "run_huey"), Installation(env={}, var=var), "no worker"
+        )
     finally:
         server.stop()
 
