@@ -110,9 +110,19 @@ class Image(models.Model):
     # Dense numbering 0..n-1 for uniform random selection (catalog.selectors.image_random),
     # given by catalog.services when the row is inserted and compacted when one is deleted.
     slot = models.PositiveIntegerField(unique=True, editable=False)
+    # Colour and thumbnail not computed yet: a task does it after the ingest commits (large
+    # images, import_images; catalog/tasks.py). The API shows `color: null` meanwhile.
+    pending = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(pending=True),
+                name="image_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.id)

@@ -12,6 +12,7 @@ mutate them (build new dicts, as catalog/api/wire.py does).
 
 from __future__ import annotations
 
+import datetime
 import math
 import random
 import uuid
@@ -22,6 +23,7 @@ from django.core.cache import cache
 from django.db import DataError
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
+from django.utils import timezone
 
 from catalog import search as catalog_search
 from catalog.models import Artist, Category, CategorySlot, Character, Image, Rating
@@ -498,3 +500,14 @@ def category_image_counts(*, limit: int = 15) -> list[tuple[str, int]]:
         .values_list("name", "image_count")[:limit]
     )
     return [(name, int(count)) for name, count in rows]
+
+
+def images_pending_overdue(*, older_than_seconds: float) -> QuerySet[Image, uuid.UUID]:
+    """Ids of images still `pending` `older_than_seconds` after their ingest, oldest first
+    (index image_pending)."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    return (
+        Image.objects.filter(pending=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )

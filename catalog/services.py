@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -27,6 +28,7 @@ from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.db.models import Max, QuerySet
 
+from catalog import selectors
 from catalog.models import (
     Artist,
     Category,
@@ -37,7 +39,13 @@ from catalog.models import (
     catalog_storage,
 )
 from nekosite.lib import readcache, versiontriggers
-from nekosite.lib.imagemeta import ImageSource, binary_handle, read_image_meta
+from nekosite.lib.imagemeta import (
+    ImageRejected,
+    ImageSource,
+    binary_handle,
+    image_color,
+    read_image_meta,
+)
 from nekosite.lib.thumbnails import make_thumbnail
 from webhooks import events, payloads
 from webhooks import services as webhooks
@@ -355,9 +363,12 @@ def image_ingest(
     source_url: str | None = None,
     nsfw: str = Rating.SFW,
     original: bool | None = None,
+    defer: bool = False,
 ) -> Image:
     """Store one image file and create its row, with the metadata computed once.
 
+    The colour and the thumbnail, which decode pixels, are left to a task (image_process) for
+    images over IMAGE_INLINE_MAX_PIXELS and when `defer` is set: the row is `pending` until then.
     Raises ImageRejected (not an acceptable image), ImageDuplicate (same bytes already stored) or
     ValidationError (bad rating or URL) before anything is stored. `filename` is informational:
     the stored extension comes from the sniffed type.
@@ -367,11 +378,13 @@ def image_ingest(
     categories = list(categories)
     characters = list(characters)
     with binary_handle(file) as handle:
-        meta = read_image_meta(handle)
+        meta = read_image_meta(handle, with_color=False)
         existing = Image.objects.filter(etag=meta.etag).first()
         if existing is not None:
             raise ImageDuplicate(existing)
-        thumbnail = make_thumbnail(handle)
+        pending = defer or meta.width * meta.height > int(settings.IMAGE_INLINE_MAX_PIXELS)
+        color = None if pending else image_color(handle)
+        thumbnail = None if pending else make_thumbnail(handle)
 
         image_id = uuid.uuid4()
         storage = catalog_storage()
@@ -380,8 +393,10 @@ def image_ingest(
             handle.seek(0)
             file_name = storage.save(f"images/{image_id}.{meta.extension}", File(handle))
             stored.append(file_name)
-            thumb_name = storage.save(f"thumbs/{image_id}.webp", ContentFile(thumbnail))
-            stored.append(thumb_name)
+            thumb_name = ""
+            if thumbnail is not None:
+                thumb_name = storage.save(f"thumbs/{image_id}.webp", ContentFile(thumbnail))
+                stored.append(thumb_name)
             image = Image(
                 id=image_id,
                 file=file_name,
@@ -394,11 +409,12 @@ def image_ingest(
                 size=meta.size,
                 mimetype=meta.mimetype,
                 etag=meta.etag,
-                color=meta.color,
+                color=color,
                 width=meta.width,
                 height=meta.height,
                 aspect_ratio=meta.aspect_ratio,
                 orientation=meta.orientation,
+                pending=pending,
             )
             image_insert(image=image)
             if categories:
@@ -409,7 +425,47 @@ def image_ingest(
             # No orphan file: whatever was stored goes when the row could not be written.
             _delete_stored(stored)
             raise
+    if pending:
+        # After the commit, or the worker may look before the row exists; a queue that cannot
+        # be reached is logged, and the sweep (catalog/tasks.py) enqueues the image later.
+        transaction.on_commit(lambda: _enqueue_processing(image.pk), robust=True)
     logger.debug("ingested image %s (%s) from %s", image.pk, meta.mimetype, filename or "-")
+    return image
+
+
+def _enqueue_processing(image_id: uuid.UUID) -> None:
+    from catalog import tasks  # tasks import this module
+
+    tasks.image_process(image_id)
+
+
+@transaction.atomic
+def image_process(*, image_id: uuid.UUID) -> Image | None:
+    """Compute a pending image's colour and thumbnail (catalog/tasks.py). Idempotent: nothing
+    to do for an image no longer pending or deleted. An image whose pixels turn out unreadable,
+    or whose file is missing, stays without colour (null in the API) and thumbnail rather than
+    pending for ever."""
+    image = Image.objects.select_for_update().filter(pk=image_id, pending=True).first()
+    if image is None:
+        return None
+    storage = catalog_storage()
+    color, thumbnail = None, None
+    try:
+        with storage.open(image.file.name, "rb") as handle:
+            color = image_color(handle)
+            thumbnail = None if image.thumbnail.name else make_thumbnail(handle)
+    except ImageRejected as exc:
+        logger.warning("image %s: no colour or thumbnail: %s", image.pk, exc.message)
+    except FileNotFoundError:
+        # Retrying (or sweeping it again every few minutes) could never succeed.
+        logger.warning("image %s: no colour or thumbnail: its file is missing", image.pk)
+    if thumbnail is not None:
+        name = f"thumbs/{image.pk}.webp"
+        storage.delete(name)  # left by an earlier run killed before it updated the row
+        image.thumbnail.name = storage.save(name, ContentFile(thumbnail))
+    image.color = color
+    image.pending = False
+    image.save(update_fields=["color", "thumbnail", "pending"])
     return image
 
 
@@ -521,3 +577,12 @@ def image_thumbnail_ensure(*, image: Image) -> Image:
         raise
     image.thumbnail.name = name
     return image
+
+
+def images_pending_resend(*, older_than_seconds: float, limit: int = 500) -> int:
+    """Enqueue again the images still pending `older_than_seconds` after their ingest: their
+    task was lost (a worker killed mid-task) or failed for good. Returns how many."""
+    ids = list(selectors.images_pending_overdue(older_than_seconds=older_than_seconds)[:limit])
+    for image_id in ids:
+        _enqueue_processing(image_id)
+    return len(ids)

@@ -237,6 +237,10 @@ HUEY: dict[str, Any] = {
         "check_worker_health": True,
         # The SQLite queue is polled: at most this long (s) between looks when it is idle.
         "max_delay": 1.0,
+        # A worker killed while holding a periodic task's lock (huey's lock_task has no expiry
+        # on SQLite) would block that task for good; a starting worker frees them. Several
+        # workers may then run one periodic task twice, which each of them tolerates.
+        "flush_locks": True,
     },
 }
 # Webhooks (webhooks/services.py): each attempt waits at most WEBHOOK_TIMEOUT_SECONDS; failed
@@ -248,6 +252,10 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10) or 10
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30) or 30
 WEBHOOK_GIVE_UP_HOURS = env_int("WEBHOOK_GIVE_UP_HOURS", 24) or 24
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# A row whose queued work (thumbnail, image colour) is still not done this many seconds after
+# it was made is enqueued again by the sweeps (uploads/tasks.py, catalog/tasks.py): huey loses
+# a task whose worker was killed while running it.
+TASK_SWEEP_AFTER_SECONDS = env_int("TASK_SWEEP_AFTER_SECONDS", 900) or 900
 if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
@@ -405,6 +413,10 @@ MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 64_000_000)
 # at most THUMBNAIL_CONCURRENCY thumbnails at once (others wait a second, then 503).
 THUMBNAIL_MAX_PIXELS = env_int("THUMBNAIL_MAX_PIXELS", 16_000_000)
 THUMBNAIL_CONCURRENCY = env_int("THUMBNAIL_CONCURRENCY", 2)
+# Catalog images with more pixels than this (and every image of `import_images`) get their
+# dominant colour and thumbnail from a task instead of inside the request; until then the API
+# shows `color: null` (catalog/tasks.py).
+IMAGE_INLINE_MAX_PIXELS = env_int("IMAGE_INLINE_MAX_PIXELS", 4_000_000)
 
 # --- Rate limits (seeds 000, 001, 003) --------------------------------------------------------
 # Also django-ratelimit's switch: off, nothing is counted (API, forms, brute-force guard).

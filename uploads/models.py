@@ -22,10 +22,20 @@ class Upload(models.Model):
     content_type = models.CharField(max_length=100)
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # An image whose stored thumbnail a task has not made yet (uploads/tasks.py); the sweep
+    # enqueues it again when it stays so for TASK_SWEEP_AFTER_SECONDS.
+    thumbnail_pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(thumbnail_pending=True),
+                name="upload_thumbnail_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -87,3 +87,14 @@ def uploads_per_day(*, days: int = 30) -> list[tuple[datetime.date, int]]:
         )
         for offset in range(days)
     ]
+
+
+def uploads_thumbnail_overdue(*, older_than_seconds: float) -> QuerySet[Upload, int]:
+    """Ids of uploads whose thumbnail is still pending `older_than_seconds` after the upload,
+    oldest first (index upload_thumbnail_pending)."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    return (
+        Upload.objects.filter(thumbnail_pending=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )

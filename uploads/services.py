@@ -42,7 +42,7 @@ from uploads.errors import (
     QuotaExceeded,
     UsernameTaken,
 )
-from uploads.models import RegistrationKey, Upload
+from uploads.models import PREVIEW_IMAGE_TYPES, RegistrationKey, Upload
 from uploads.storage import upload_storage
 from webhooks import events, payloads
 from webhooks import services as webhooks
@@ -160,6 +160,7 @@ def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) 
                 size=size,
                 content_type=content_type,
                 sha256=sha256,
+                thumbnail_pending=content_type in PREVIEW_IMAGE_TYPES,
             )
             webhooks.emit(events.UPLOAD_CREATED, payloads.upload(upload), user=owner)
             return upload
@@ -167,6 +168,17 @@ def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) 
         # No row, no file: never leave an orphan behind.
         storage.delete(stored)
         raise
+    if upload.thumbnail_pending:
+        # After the commit, or the worker may look before the row exists. A queue that cannot
+        # be reached is logged, not the client's problem: the sweep enqueues it again later.
+        transaction.on_commit(lambda: _enqueue_thumbnail(upload.pk), robust=True)
+    return upload
+
+
+def _enqueue_thumbnail(upload_id: int) -> None:
+    from uploads import tasks  # tasks import this module
+
+    tasks.upload_thumbnail(upload_id)
 
 
 def _discard(name: str) -> None:
@@ -183,8 +195,10 @@ def thumbnail_name(name: str) -> str:
 
 
 def upload_thumbnail_ensure(*, upload: Upload) -> str | None:
-    """The stored name of the upload's WebP thumbnail, made once on first use and kept in the
-    uploads storage (deleted with the upload by _delete_stored).
+    """The stored name of the upload's WebP thumbnail, made once and kept in the uploads
+    storage (deleted with the upload by _delete_stored). A task makes it after the upload
+    commits (uploads/tasks.py); a request that comes first makes it itself, so the dashboard
+    never waits for the queue. Either way, the upload's thumbnail is no longer pending.
 
     None when the upload is no previewable image. An image Pillow refuses (a bomb, a lie, or
     more decoded pixels than THUMBNAIL_MAX_PIXELS) gets the generic placeholder, stored like a
@@ -196,9 +210,11 @@ def upload_thumbnail_ensure(*, upload: Upload) -> str | None:
     storage = upload_storage()
     name = thumbnail_name(upload.name)
     if storage.exists(name):
+        _thumbnail_done(upload)
         return name
     with thumbnail_slot():
         if storage.exists(name):  # made by another request while this one waited
+            _thumbnail_done(upload)
             return name
         try:
             with storage.open(upload.name, "rb") as handle:
@@ -209,10 +225,42 @@ def upload_thumbnail_ensure(*, upload: Upload) -> str | None:
         saved = storage.save(name, ContentFile(data))
     if saved != name:  # a parallel request (another process) made it first; keep one copy
         storage.delete(saved)
-    if not Upload.objects.filter(pk=upload.pk).exists():
+    if not _thumbnail_done(upload) and not Upload.objects.filter(pk=upload.pk).exists():
         storage.delete(name)  # deleted meanwhile: leave no orphan thumbnail
         return None
     return name
+
+
+def _thumbnail_done(upload: Upload) -> bool:
+    """Mark the thumbnail made; False when the row no longer exists (or was not pending)."""
+    upload.thumbnail_pending = False
+    return bool(
+        Upload.objects.filter(pk=upload.pk, thumbnail_pending=True).update(thumbnail_pending=False)
+    )
+
+
+def upload_thumbnail_make(*, upload_id: int) -> str | None:
+    """The task's work (uploads/tasks.py): idempotent, nothing to do for a deleted upload. A
+    row whose file is gone (storage_check's "dangling") stops being pending: retrying, or
+    sweeping it again every few minutes, could never make its thumbnail."""
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is None:
+        return None
+    try:
+        return upload_thumbnail_ensure(upload=upload)
+    except FileNotFoundError:
+        logger.warning("no thumbnail for %s: its file is missing", upload.name)
+        _thumbnail_done(upload)
+        return None
+
+
+def upload_thumbnails_resend(*, older_than_seconds: float, limit: int = 500) -> int:
+    """Enqueue again the thumbnails still pending `older_than_seconds` after their upload:
+    their task was lost (a worker killed mid-task) or failed for good. Returns how many."""
+    ids = list(selectors.uploads_thumbnail_overdue(older_than_seconds=older_than_seconds)[:limit])
+    for upload_id in ids:
+        _enqueue_thumbnail(upload_id)
+    return len(ids)
 
 
 def _delete_stored(names: list[str]) -> None:

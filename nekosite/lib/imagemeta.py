@@ -50,7 +50,7 @@ class ImageMeta:
     mimetype: str
     extension: str
     etag: str
-    color: str
+    color: str | None  # None when not computed (with_color=False)
     width: int
     height: int
     aspect_ratio: str
@@ -224,8 +224,13 @@ def dominant_color(small: Image.Image) -> str:
     return f"#{red:02x}{green:02x}{blue:02x}"
 
 
-def read_image_meta(source: ImageSource, *, max_pixels: int | None = None) -> ImageMeta:
-    """All of seed 002's `meta` fields for one file. Raises ImageRejected for anything unusable."""
+def read_image_meta(
+    source: ImageSource, *, max_pixels: int | None = None, with_color: bool = True
+) -> ImageMeta:
+    """All of seed 002's `meta` fields for one file. Raises ImageRejected for anything unusable.
+
+    with_color=False reads only the headers (no pixel is decoded: the colour is None), for a
+    task to compute the colour later (image_color)."""
     with binary_handle(source) as handle:
         etag, size = _hash_and_size(handle)
         if size == 0:
@@ -235,7 +240,7 @@ def read_image_meta(source: ImageSource, *, max_pixels: int | None = None) -> Im
             fmt = image.format or ""
             mimetype, extension = SUPPORTED_FORMATS[fmt]
             width, height = _displayed_size(image)
-            color = dominant_color(downscaled_rgb(image, COLOR_SAMPLE_SIDE))
+            color = dominant_color(downscaled_rgb(image, COLOR_SAMPLE_SIDE)) if with_color else None
     return ImageMeta(
         size=size,
         mimetype=mimetype,
@@ -247,3 +252,9 @@ def read_image_meta(source: ImageSource, *, max_pixels: int | None = None) -> Im
         aspect_ratio=aspect_ratio(width, height),
         orientation=orientation(width, height),
     )
+
+
+def image_color(source: ImageSource, *, max_pixels: int | None = None) -> str:
+    """The dominant colour (`meta.color`) alone."""
+    with binary_handle(source) as handle, open_image(handle, max_pixels=max_pixels) as image:
+        return dominant_color(downscaled_rgb(image, COLOR_SAMPLE_SIDE))

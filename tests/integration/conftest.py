@@ -5,9 +5,13 @@ These run against PostgreSQL (DATABASE_URL) and Redis (REDIS_URL); without them 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -241,6 +245,32 @@ def deploy_nginx_conf(*, port: int, app_ports: list[int], var: Path, prefix: Pat
     return NGINX_MAIN.format(prefix=prefix, site=site)
 
 
+WORKER_UNIT = ROOT / "deploy" / "systemd" / "nekosite-worker@.service"
+UNIT_PYTHON = "/srv/nekosite/.venv/bin/python"
+
+
+def worker_command(unit: Path = WORKER_UNIT) -> list[str]:
+    """The ExecStart of the deploy/ worker unit, with this interpreter for the unit's venv."""
+    lines = [line for line in unit.read_text().splitlines() if line.startswith("ExecStart=")]
+    assert len(lines) == 1, f"{unit.name} needs exactly one ExecStart"
+    command = shlex.split(lines[0].removeprefix("ExecStart="))
+    assert command[0] == UNIT_PYTHON, command
+    return [sys.executable, *command[1:]]
+
+
+def _wait_for_worker(url: str, worker: subprocess.Popen[bytes], log: Path) -> None:
+    """Until /healthz shows the worker's heartbeat (it records one as it starts)."""
+    deadline = time.monotonic() + 30
+    while True:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+            queue = json.load(response)["data"]["queue"]
+        if queue.get("worker_seen_s") is not None:
+            return
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the task worker did not start:\n{log.read_text()[-4000:]}")
+        time.sleep(0.2)
+
+
 def _postgres_database(name: str) -> str:
     """A fresh database beside the test database; returns its URL."""
     import psycopg
@@ -273,6 +303,8 @@ def deploy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer
         DATABASE_URL=_postgres_database("nekosite_journeys"),
         REDIS_URL=os.environ["REDIS_URL"],
         CACHE_KEY_PREFIX=f"journeys-{port}",
+        # Its own queue on the shared Redis: no other test's worker takes its tasks.
+        TASK_QUEUE_NAME=f"journeys-{port}",
         VAR_DIR=str(var),
         SITE_URL=f"http://127.0.0.1:{port}",
         UPLOAD_URL=f"http://localhost:{port}/",
@@ -314,6 +346,16 @@ def deploy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer
                     start_new_session=True,
                 )
             )
+        # One task worker, started as deploy/systemd/nekosite-worker@.service starts it.
+        worker = subprocess.Popen(
+            worker_command(),
+            cwd=ROOT,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server.processes.append(worker)
         server.processes.append(
             subprocess.Popen(
                 ["nginx", "-c", str(conf), "-p", str(prefix), "-g", "daemon off;"],
@@ -326,6 +368,11 @@ def deploy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer
         for app_port in app_ports:
             wait_until_up(f"http://127.0.0.1:{app_port}/healthz", server.processes[0], log, 60)
         wait_until_up(f"{server.url}/healthz", server.processes[-1], log, 30)
+        _wait_for_worker(server.url, worker, log)
         yield server
     finally:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGINT)  # the unit's KillSignal: huey's graceful stop
+            with contextlib.suppress(subprocess.TimeoutExpired):  # server.stop() kills it
+                worker.wait(timeout=30)
         server.stop()

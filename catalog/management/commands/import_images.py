@@ -2,7 +2,8 @@
 
 The manifest gives, per file name: artist (name and url), characters, categories, source name and
 url, nsfw rating and original flag. Files already in the catalog (same sha256) and files that are
-not acceptable images are skipped, with the reason in the summary.
+not acceptable images are skipped, with the reason in the summary. Colours and thumbnails are
+computed afterwards by the task queue's worker (catalog/tasks.py).
 """
 
 from __future__ import annotations
@@ -237,6 +238,9 @@ class Command(BaseCommand):
                     source_url=entry.source_url,
                     nsfw=entry.nsfw,
                     original=entry.original,
+                    # Colour and thumbnail by the task queue: the loop only hashes, checks and
+                    # stores (the rows stay `pending` until a worker has done them).
+                    defer=True,
                 )
         except ImageDuplicate as exc:
             return "duplicate", f"duplicate of image {exc.existing.pk}"
