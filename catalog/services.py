@@ -450,6 +450,7 @@ def image_process(*, image_id: uuid.UUID) -> Image | None:
         return None
     storage = catalog_storage()
     color, thumbnail = None, None
+    assert image.file.name is not None  # an Image row always has its file
     try:
         with storage.open(image.file.name, "rb") as handle:
             color = image_color(handle)

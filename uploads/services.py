@@ -163,7 +163,6 @@ def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) 
                 thumbnail_pending=content_type in PREVIEW_IMAGE_TYPES,
             )
             webhooks.emit(events.UPLOAD_CREATED, payloads.upload(upload), user=owner)
-            return upload
     except BaseException:
         # No row, no file: never leave an orphan behind.
         storage.delete(stored)

@@ -162,7 +162,22 @@ class ResilientRedisCache(RedisCache):
             key, delta, version), missing)  # fmt: skip
 
     def clear(self) -> None:
-        self._guarded("clear", lambda: super(ResilientRedisCache, self).clear(), lambda: None)
+        """Delete this site's keys (KEY_PREFIX) only. Django's clear() is FLUSHDB, which would
+        also empty the task queue (huey keeps it in the same Redis database) and anything
+        else sharing the database."""
+
+        def delete_ours() -> None:
+            client = self._cache.get_client(None, write=True)
+            batch: list[bytes] = []
+            for key in client.scan_iter(match=f"{self.key_prefix}:*", count=1000):
+                batch.append(key)
+                if len(batch) >= 1000:
+                    client.unlink(*batch)
+                    batch = []
+            if batch:
+                client.unlink(*batch)
+
+        self._guarded("clear", delete_ours, lambda: None)
 
 
 class SharedDatabaseCache(DatabaseCache):
