@@ -314,6 +314,10 @@ def deploy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer
         # Every journey comes from 127.0.0.1 (see tests/browser_fixtures.embedded_site).
         RATELIMIT_ANON_RATE="50/s",
         RATELIMIT_AUTH_RATE="200/m",
+        # The webhook journey's receiver is on 127.0.0.1 (refused by default); retries fast.
+        WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
+        WEBHOOK_TIMEOUT_SECONDS="2",
+        WEBHOOK_RETRY_BASE_SECONDS="1",
     )
     log = tmp / "servers.log"
     server = RealServer(
