@@ -51,3 +51,13 @@ class AdminRegistrationClosed(ApiError):
 class InvalidAdminKey(ApiError):
     def __init__(self) -> None:
         super().__init__("The admin key is not valid.", 403)
+
+
+class DamagedImage(ApiError):
+    def __init__(self, content_type: str) -> None:
+        kind = content_type.split("/")[-1].upper()
+        super().__init__(
+            f"The {kind} file is damaged, so its metadata (EXIF, GPS) cannot be removed. "
+            "Send it again with keep-metadata: true to store it as it is.",
+            400,
+        )

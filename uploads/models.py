@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -25,6 +27,17 @@ class Upload(models.Model):
     # An image whose stored thumbnail a task has not made yet (uploads/tasks.py); the sweep
     # enqueues it again when it stays so for TASK_SWEEP_AFTER_SECONDS.
     thumbnail_pending = models.BooleanField(default=False)
+    # Per-upload options (issue #20; uploads/options.py). Unset: the seed's behaviour.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    max_views = models.PositiveIntegerField(null=True, blank=True)
+    # Exact for files with max_views (counted in the database as each is served); for the others
+    # counted in each worker's memory and added here every few seconds (uploads/views.py).
+    view_count = models.PositiveBigIntegerField(default=0)
+    password_hash = models.CharField(max_length=128, blank=True, default="")
+    keep_metadata = models.BooleanField(default=False)
+    embed_title = models.CharField(max_length=100, blank=True, default="")
+    embed_color = models.CharField(max_length=7, blank=True, default="")
+    embed_description = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -35,6 +48,11 @@ class Upload(models.Model):
                 condition=models.Q(thumbnail_pending=True),
                 name="upload_thumbnail_pending",
             ),
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(expires_at__isnull=False),
+                name="upload_expires",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -43,6 +61,21 @@ class Upload(models.Model):
     @property
     def is_previewable_image(self) -> bool:
         return self.content_type in PREVIEW_IMAGE_TYPES
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @property
+    def views_used_up(self) -> bool:
+        return self.max_views is not None and self.view_count >= self.max_views
+
+    def is_available(self, now: datetime | None = None) -> bool:
+        """False once the file is past its expiry or its views: it then answers 404."""
+        return not self.is_expired(now) and not self.views_used_up
 
     def can_be_deleted_by(self, user: object) -> bool:
         return getattr(user, "pk", None) == self.owner_id or bool(getattr(user, "is_staff", False))

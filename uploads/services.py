@@ -3,6 +3,7 @@ come here, so a file leaves storage the same way everywhere."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -13,27 +14,32 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, cast
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Token, User
 from accounts.services import filehost_token_get_or_create
-from nekosite.lib.errors import storage_errors
+from nekosite.lib import metadata
+from nekosite.lib.errors import ApiError, storage_errors
 from nekosite.lib.imagemeta import ImageRejected
 from nekosite.lib.thumbnails import make_thumbnail, placeholder_thumbnail, thumbnail_slot
 from uploads import permissions, selectors, sniffing
 from uploads.errors import (
     AdminRegistrationClosed,
     BlockedFileType,
+    DamagedImage,
     EmptyFile,
     FileTooLarge,
     InvalidAdminKey,
@@ -43,6 +49,7 @@ from uploads.errors import (
     UsernameTaken,
 )
 from uploads.models import PREVIEW_IMAGE_TYPES, RegistrationKey, Upload
+from uploads.options import UploadOptions
 from uploads.storage import upload_storage
 from webhooks import events, payloads
 from webhooks import services as webhooks
@@ -117,11 +124,23 @@ def _check_quota(*, owner: User, size: int) -> None:
 
 
 # --- uploads ------------------------------------------------------------------------------------
+DEFAULT_OPTIONS = UploadOptions()
+
+
 @transaction.atomic
-def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) -> Upload:
+def upload_create(
+    *,
+    owner: User,
+    file: IO[bytes],
+    client_name: str,
+    size: int,
+    options: UploadOptions = DEFAULT_OPTIONS,
+) -> Upload:
     """Store `file` under a fresh unguessable name and record it; both exist or neither.
 
     The client's name only contributes a sanitized extension; its path never reaches storage.
+    JPEG, PNG and WebP files lose their metadata (EXIF/GPS...) unless `options.keep_metadata`;
+    size and hash then describe the stored bytes.
     """
     if size <= 0:
         raise EmptyFile()
@@ -132,6 +151,38 @@ def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) 
     content_type = sniffing.sniff_content_type(file, client_extension)
     extension = client_extension or sniffing.extension_for(content_type)
     _check_blocked(extension)
+    with contextlib.ExitStack() as cleanup:
+        if content_type in metadata.STRIPPABLE_TYPES and not options.keep_metadata:
+            file, size = _without_metadata(file, content_type, cleanup)
+        return _store(owner, file, client_name, size, content_type, extension, options)
+
+
+def _without_metadata(
+    file: IO[bytes], content_type: str, cleanup: contextlib.ExitStack
+) -> tuple[IO[bytes], int]:
+    """The file's bytes without metadata, in a temporary file removed when `cleanup` exits."""
+    stripped = cleanup.enter_context(
+        tempfile.NamedTemporaryFile(dir=upload_temp_dir(), prefix="tmpstrip", suffix=".upload")  # noqa: SIM115 (closed by cleanup)
+    )
+    try:
+        metadata.strip(file, stripped, content_type)
+    except metadata.NotStrippable as exc:
+        raise DamagedImage(content_type) from exc
+    stripped.flush()
+    size = stripped.tell()
+    stripped.seek(0)
+    return stripped, size
+
+
+def _store(
+    owner: User,
+    file: IO[bytes],
+    client_name: str,
+    size: int,
+    content_type: str,
+    extension: str,
+    options: UploadOptions,
+) -> Upload:
     # Lock the owner so two parallel uploads cannot both squeeze under the quota.
     User.objects.select_for_update().filter(pk=owner.pk).first()
     _check_quota(owner=owner, size=size)
@@ -161,6 +212,13 @@ def upload_create(*, owner: User, file: IO[bytes], client_name: str, size: int) 
                 content_type=content_type,
                 sha256=sha256,
                 thumbnail_pending=content_type in PREVIEW_IMAGE_TYPES,
+                expires_at=timezone.now() + options.expires_in if options.expires_in else None,
+                max_views=options.max_views,
+                password_hash=make_password(options.password) if options.password else "",
+                keep_metadata=options.keep_metadata,
+                embed_title=options.embed_title,
+                embed_color=options.embed_color,
+                embed_description=options.embed_description,
             )
             webhooks.emit(events.UPLOAD_CREATED, payloads.upload(upload), user=owner)
     except BaseException:
@@ -280,6 +338,70 @@ def upload_delete(*, upload: Upload) -> None:
     upload.delete()
     webhooks.emit(events.UPLOAD_DELETED, payloads.upload_deleted(name), user=owner)
     _delete_stored([name])
+
+
+PURGE_BATCH = 500
+
+
+def uploads_purge_unavailable(*, now: datetime | None = None) -> int:
+    """Delete up to PURGE_BATCH files past their expiry or their views (the periodic task);
+    each in its own transaction, so one storage failure does not keep the others."""
+    now = now or timezone.now()
+    views_used_up = Q(max_views__isnull=False, view_count__gte=F("max_views"))
+    names = list(
+        Upload.objects.filter(Q(expires_at__lte=now) | views_used_up)
+        .order_by("id")
+        .values_list("name", flat=True)[:PURGE_BATCH]
+    )
+    removed = 0
+    for name in names:
+        upload = Upload.objects.filter(name=name).select_related("owner").first()
+        if upload is None or upload.is_available(now):
+            continue  # deleted meanwhile, or its owner gave it more time or views
+        try:
+            upload_delete(upload=upload)
+        except ApiError:
+            logger.warning("could not purge %s; it is tried again next time", name, exc_info=True)
+            continue
+        removed += 1
+    return removed
+
+
+@transaction.atomic
+def upload_update_options(
+    *,
+    upload: Upload,
+    expires_at: datetime | None,
+    max_views: int | None,
+    password: str | None = None,
+    remove_password: bool = False,
+    embed_title: str = "",
+    embed_color: str = "",
+    embed_description: str = "",
+) -> Upload:
+    """The owner changes a file's options (dashboard). `password` None keeps the current one;
+    `remove_password` takes it off. Changing or removing it ends every link given out for the
+    old one. Metadata removal cannot be undone: keep_metadata stays as it was at upload."""
+    upload = Upload.objects.select_for_update().get(pk=upload.pk)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput("The expiry must be in the future.")
+    if max_views is not None and max_views <= upload.view_count:
+        raise InvalidInput(
+            f"This file has been viewed {upload.view_count} times: allow more views than that, "
+            "or none."
+        )
+    upload.expires_at = expires_at
+    upload.max_views = max_views
+    if remove_password:
+        upload.password_hash = ""
+    elif password is not None:
+        upload.password_hash = make_password(password)
+    upload.embed_title = embed_title
+    upload.embed_color = embed_color
+    upload.embed_description = embed_description
+    fields = ["expires_at", "max_views", "password_hash"]
+    upload.save(update_fields=[*fields, "embed_title", "embed_color", "embed_description"])
+    return upload
 
 
 @transaction.atomic

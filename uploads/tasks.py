@@ -45,3 +45,12 @@ def storage_check() -> None:
     out = io.StringIO()
     call_command("storage_check", "--fix", "--min-age", str(STORAGE_CHECK_MIN_AGE), stdout=out)
     logger.info("storage check: %s", out.getvalue().strip().replace("\n", "; "))
+
+
+@queue.periodic_task(queue.crontab(minute="*"))
+def purge_unavailable() -> None:
+    """Every minute: files past their expiry or their views (already answering 404) leave
+    storage and database, as the owner's delete does (webhooks hear of it)."""
+    removed = services.uploads_purge_unavailable()
+    if removed:
+        logger.info("purged %d expired or used-up upload(s)", removed)

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,8 +28,9 @@ from nekosite.lib.errors import ApiError, error_response
 from nekosite.lib.serving import stored_file_response
 from nekosite.lib.slowbody import accepts_files
 from nekosite.lib.thumbnails import SLOT_RETRY_AFTER, ThumbnailBusy
-from uploads import selectors, services
+from uploads import access, selectors, services, viewcount
 from uploads.forms import DeleteAccountForm, SignupForm, UploadForm
+from uploads.models import Upload
 from uploads.storage import upload_storage
 from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
 
@@ -79,11 +81,27 @@ def _uploads_share_site_origin() -> bool:
     return (upload.scheme, upload.netloc.lower()) == (site.scheme, site.netloc.lower())
 
 
-@require_http_methods(["GET", "HEAD"])
+@require_http_methods(["GET", "HEAD", "POST"])
+@csrf_protect
 def serve_upload(request: HttpRequest, name: str) -> HttpResponseBase:
+    """An uploaded file (seed 004's url). Past its expiry or its views it answers 404 at once;
+    a password-protected file shows the password page until a short-lived signed link is used
+    (issue #20). POST is only the password page's form."""
     upload = selectors.upload_get_by_name(name=name)
-    if upload is None:
+    if upload is None or not upload.is_available():
         raise ApiError("This file does not exist.", 404)
+    if upload.has_password and not access.link_is_valid(request, upload):
+        return _password_page(request, upload)
+    if request.method == "POST":
+        # The password was already good (a signed link): go to it rather than re-post.
+        return redirect(request.get_full_path())
+    limited = upload.max_views is not None
+    if request.method == "GET":
+        if limited:
+            if not viewcount.take_limited_view(upload):
+                raise ApiError("This file does not exist.", 404)
+        else:
+            viewcount.count_view(upload)
     return stored_file_response(
         request,
         storage=upload_storage(),
@@ -93,11 +111,43 @@ def serve_upload(request: HttpRequest, name: str) -> HttpResponseBase:
         etag=upload.sha256,
         last_modified=upload.created_at,
         download_name=upload.name,
-        # Not immutable, and not for a year: a deleted or taken-down file must leave browser
-        # and CDN caches within UPLOAD_CACHE_SECONDS.
-        cache_control=f"public, max-age={int(settings.UPLOAD_CACHE_SECONDS)}",
+        cache_control=_file_cache_control(upload),
         attachment_types=ACTIVE_INLINE_TYPES if _uploads_share_site_origin() else frozenset(),
+        one_response=limited or upload.has_password,
     )
+
+
+def _file_cache_control(upload: Upload) -> str:
+    """Not immutable, and not for a year: a deleted or taken-down file must leave browser and
+    CDN caches within UPLOAD_CACHE_SECONDS, an expiring one by its expiry. Counted and
+    password-protected files are never kept by a cache: each view must reach the server."""
+    if upload.max_views is not None or upload.has_password:
+        return "private, no-store"
+    seconds = int(settings.UPLOAD_CACHE_SECONDS)
+    if upload.expires_at is not None:
+        left = (upload.expires_at - timezone.now()).total_seconds()
+        seconds = max(0, min(seconds, int(left)))
+    return f"public, max-age={seconds}"
+
+
+def _password_page(request: HttpRequest, upload: Upload) -> HttpResponse:
+    """GET: the form. POST: check the password (counted by the brute-force guard before it is
+    checked) and send the visitor on to a signed link valid for ACCESS_SECONDS."""
+    context = {"name": upload.name, "access_minutes": access.ACCESS_SECONDS // 60, "error": ""}
+    status = 200
+    if request.method == "POST":
+        try:
+            bruteforce.attempt(request, f"upload:{upload.name}")
+        except bruteforce.TooManyAttempts as exc:
+            context["error"], status = exc.message, 429
+        else:
+            if access.password_matches(upload, request.POST.get("password", "")):
+                return redirect(access.signed_path(request.path, upload))
+            context["error"], status = "That password is not right.", 403
+    response = render(request, "uploads/file_password.html", context, status=status)
+    response["Cache-Control"] = "private, no-store"
+    response.keep_body = True  # type: ignore[attr-defined]  # a page, even on the file path
+    return response
 
 
 # --- signup and account deletion ----------------------------------------------------------------

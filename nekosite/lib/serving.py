@@ -161,11 +161,15 @@ def stored_file_response(
     download_name: str | None = None,
     cache_control: str = "public, max-age=31536000, immutable",
     attachment_types: frozenset[str] = frozenset(),
+    one_response: bool = False,
 ) -> HttpResponseBase:
     """A response for the stored object `name`, with the safe-serving headers in every mode.
 
     `attachment_types` are served as sandboxed downloads here although they are inline-safe
     elsewhere (e.g. PDFs, whose viewer runs scripts, when uploads share the site's origin).
+    `one_response`: this request may get the bytes once and no more (a counted view, a
+    password-protected file): no 304 from an old copy, and no presigned S3 link, which could
+    be used again; the bytes come through this process (or nginx's X-Accel-Redirect) instead.
     """
     base_type = content_type.split(";", 1)[0].strip().lower()
     inline = is_inline_safe(content_type) and base_type not in attachment_types
@@ -181,11 +185,11 @@ def stored_file_response(
         "cache_control": cache_control,
     }
 
-    if _not_modified(request, etag, last_modified):
+    if not one_response and _not_modified(request, etag, last_modified):
         return _apply_headers(HttpResponse(status=304), **headers)
 
     mode = settings.FILE_SERVING
-    if mode == "s3-redirect" and hasattr(storage, "bucket_name"):
+    if mode == "s3-redirect" and hasattr(storage, "bucket_name") and not one_response:
         disposition = _content_disposition("inline" if inline else "attachment", download_name)
         url = storage.url(  # type: ignore[call-arg]  # S3Storage.url takes these
             name,

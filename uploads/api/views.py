@@ -32,7 +32,7 @@ from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError
 from nekosite.lib.openapi import HEADER_VALUE_PATTERN, NO_CONTROL_PATTERN, ErrorSerializer
 from nekosite.lib.slowbody import accepts_files
-from uploads import permissions, selectors, services
+from uploads import options, permissions, selectors, services
 from uploads.api import wire
 from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
 
@@ -361,6 +361,30 @@ class NonEmptyFileField(serializers.FileField):
     """Schema only: an empty file is refused with 400, so the upload is one byte or more."""
 
 
+# Issue #20: optional per-upload options, in the seed's header style (uploads/options.py).
+UPLOAD_OPTIONS = [
+    _h("expires", "Delete the file after this long: 90s, 30m, 12h, 7d, 2w or seconds "
+       "(10 s to 365 d); it answers 404 from then on.", False,
+       {"type": "string", "pattern": r"^\s*[0-9]{1,9}\s*[smhdwSMHDW]?\s*$"}),
+    _h("max-views", "Serve the file this many times (1 to 1,000,000), then delete it.", False,
+       {"type": "string", "pattern": r"^\s*[0-9]{1,7}\s*$"}),
+    _h("file-password", "The link asks for this password (4 to 128 characters) before it "
+       "serves the file.", False,
+       {"type": "string", "minLength": 4, "maxLength": 128, "pattern": NO_CONTROL_PATTERN}),
+    _h("keep-metadata", "true: keep EXIF/GPS, XMP and text metadata of JPEG, PNG and WebP "
+       "files (removed by default).", False,
+       {"type": "string", "enum": ["true", "false"]}),
+    _h("embed-title", "Title chat apps show for the embed page (at most 100 characters).", False,
+       {"type": "string", "maxLength": 100, "pattern": NO_CONTROL_PATTERN}),
+    _h("embed-color", "Colour of the embed, #rrggbb.", False,
+       {"type": "string", "pattern": "^#?[0-9a-fA-F]{6}$"}),
+    _h("embed-description", "Description for the embed page (at most 300 characters).", False,
+       {"type": "string", "maxLength": 300, "pattern": NO_CONTROL_PATTERN}),
+    _h("embed", "true: the answer also carries `embed`, the URL of the file's embed page.",
+       False, {"type": "string", "enum": ["true", "false"]}),
+]  # fmt: skip
+
+
 @accepts_files
 class FilesUploadView(FileHostView):
     ratelimit_scope = ratelimit.UPLOAD
@@ -368,20 +392,33 @@ class FilesUploadView(FileHostView):
 
     @extend_schema(
         tags=TAG,
-        parameters=[TOKEN],
+        parameters=[TOKEN, *UPLOAD_OPTIONS],
         request={
             "multipart/form-data": inline_serializer(
                 "FileHostUpload", {UPLOAD_FIELD: NonEmptyFileField()}
             )
         },
         responses={
-            **_json("FileHostUploadUrl", {"url": serializers.CharField()}, "The new file's URL."),
+            **_json(
+                "FileHostUploadUrl",
+                {
+                    "url": serializers.CharField(),
+                    "embed": serializers.CharField(
+                        required=False, help_text="Only with the `embed: true` header."
+                    ),
+                },
+                "The new file's URL (and its embed page's, when asked).",
+            ),
             **_errors(401, 413, 415),
         },
     )
     def post(self, request: Request) -> Response:
         # Authenticate and refuse an oversized declared body before reading any of it.
         user = _authenticated_user(request)
+        try:
+            chosen = options.from_headers(request._request)
+        except options.OptionError as exc:
+            raise ApiError(str(exc), 400) from exc
         reject_oversized_content_length(request)
         if not request.content_type.startswith("multipart/form-data"):
             raise ApiError("Upload the file as multipart/form-data in the uploadFile field.", 415)
@@ -390,9 +427,13 @@ class FilesUploadView(FileHostView):
         if upload is None:
             raise ApiError("The uploadFile field is required.", 400)
         created = services.upload_create(
-            owner=user, file=upload, client_name=upload.name or "", size=upload.size
+            owner=user,
+            file=upload,
+            client_name=upload.name or "",
+            size=upload.size,
+            options=chosen,
         )
-        return Response(wire.upload_url(created))
+        return Response(wire.upload_url(created, embed=chosen.want_embed_url))
 
 
 class FilesDeleteView(FileHostView):

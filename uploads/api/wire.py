@@ -42,8 +42,17 @@ def user_info(*, user: User, file_count: int) -> dict[str, Any]:
     return {"username": user.username, "filecount": file_count}
 
 
-def upload_url(upload: Upload) -> dict[str, str]:
-    return {"url": settings.UPLOAD_BASE_URL + upload.name}
+def upload_url(upload: Upload, *, embed: bool = False) -> dict[str, str]:
+    """Seed 004's `{"url"}`; with `embed` (the `embed: true` header) also the embed page."""
+    body = {"url": settings.UPLOAD_BASE_URL + upload.name}
+    if embed:
+        body["embed"] = embed_url(upload)
+    return body
+
+
+def embed_url(upload: Upload) -> str:
+    """The file's embed page: OpenGraph/Twitter/oEmbed data for chat apps (issue #20)."""
+    return f"{settings.SITE_URL}/e/{upload.name}"
 
 
 def admin_upload_row(upload: Upload) -> dict[str, str]:

@@ -1,0 +1,77 @@
+"""How many times each upload was served (issue #20).
+
+- A file with `max_views` is counted in the database as it is served, with one conditional
+  UPDATE (`view_count < max_views`): of any number of parallel requests, on any number of
+  workers and servers, exactly `max_views` get the file. Such files are few; the write is the
+  price of exactness.
+- Every other file is counted in this worker's memory and the sums are added to the rows at
+  most every FLUSH_SECONDS (and when the process exits), so a busy file costs one UPDATE per
+  worker every few seconds, not one per view. A worker that is killed loses at most its last
+  FLUSH_SECONDS of counts; the numbers are for the owner's information only.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+
+from django.db import DatabaseError
+from django.db.models import F
+
+from uploads.models import Upload
+
+logger = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 10.0
+
+_lock = threading.Lock()
+# (row id, name): a row deleted meanwhile never passes its count to a new row with its id.
+_pending: dict[tuple[int, str], int] = {}
+_flushed_at = time.monotonic()
+
+
+def take_limited_view(upload: Upload) -> bool:
+    """Count one view of a file with max_views; False when none was left."""
+    taken = Upload.objects.filter(pk=upload.pk, view_count__lt=F("max_views")).update(
+        view_count=F("view_count") + 1
+    )
+    return bool(taken)
+
+
+def count_view(upload: Upload) -> None:
+    """Count one view of a file without max_views (buffered; see the module's docstring)."""
+    with _lock:
+        key = (upload.pk, upload.name)
+        _pending[key] = _pending.get(key, 0) + 1
+        due = time.monotonic() - _flushed_at >= FLUSH_SECONDS
+    if due:
+        flush()
+
+
+def flush() -> int:
+    """Add the buffered counts to the rows; returns how many views were written."""
+    global _flushed_at
+    with _lock:
+        pending = dict(_pending)
+        _pending.clear()
+        _flushed_at = time.monotonic()
+    written = 0
+    for (pk, name), views in pending.items():
+        try:
+            Upload.objects.filter(pk=pk, name=name).update(view_count=F("view_count") + views)
+            written += views
+        except DatabaseError:
+            logger.warning("could not record %s views of upload %s", views, pk, exc_info=True)
+    return written
+
+
+def _flush_at_exit() -> None:
+    try:
+        flush()
+    except Exception:  # the interpreter is going away: never raise from here
+        logger.warning("views not recorded at exit", exc_info=True)
+
+
+atexit.register(_flush_at_exit)
