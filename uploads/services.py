@@ -229,7 +229,39 @@ def _store(
         # After the commit, or the worker may look before the row exists. A queue that cannot
         # be reached is logged, not the client's problem: the sweep enqueues it again later.
         transaction.on_commit(lambda: _enqueue_thumbnail(upload.pk), robust=True)
+    if upload.expires_at is not None:
+        _purge_at(upload)
     return upload
+
+
+def _purge_at(upload: Upload) -> None:
+    """Have a worker delete the file as it expires (the minutely purge is the safety net)."""
+    from uploads import tasks  # tasks import this module
+
+    upload_id = upload.pk
+    delay = (
+        max(0.0, (upload.expires_at - timezone.now()).total_seconds()) if upload.expires_at else 0
+    )
+    transaction.on_commit(
+        lambda: tasks.purge_upload.schedule(args=(upload_id,), delay=delay + 1), robust=True
+    )
+
+
+def purge_when_used_up(upload: Upload) -> None:
+    """The last allowed view was served: delete the file now rather than at the next purge."""
+    from uploads import tasks  # tasks import this module
+
+    upload_id = upload.pk
+    transaction.on_commit(lambda: tasks.purge_upload(upload_id), robust=True)
+
+
+def upload_purge_if_unavailable(*, upload_id: int) -> bool:
+    """Delete the file when it is past its expiry or its views (idempotent); True if it went."""
+    upload = Upload.objects.filter(pk=upload_id).select_related("owner").first()
+    if upload is None or upload.is_available():
+        return False
+    upload_delete(upload=upload)
+    return True
 
 
 def _enqueue_thumbnail(upload_id: int) -> None:
@@ -401,6 +433,8 @@ def upload_update_options(
     upload.embed_description = embed_description
     fields = ["expires_at", "max_views", "password_hash"]
     upload.save(update_fields=[*fields, "embed_title", "embed_color", "embed_description"])
+    if upload.expires_at is not None:
+        _purge_at(upload)
     return upload
 
 

@@ -54,3 +54,10 @@ def purge_unavailable() -> None:
     removed = services.uploads_purge_unavailable()
     if removed:
         logger.info("purged %d expired or used-up upload(s)", removed)
+
+
+@queue.task(**RETRIES)
+def purge_upload(upload_id: int) -> None:
+    """Delete one file once it is past its expiry or its views (scheduled for its expiry, or
+    enqueued after its last view). Does nothing if its owner gave it more time meanwhile."""
+    services.upload_purge_if_unavailable(upload_id=upload_id)

@@ -33,10 +33,17 @@ _flushed_at = time.monotonic()
 
 
 def take_limited_view(upload: Upload) -> bool:
-    """Count one view of a file with max_views; False when none was left."""
+    """Count one view of a file with max_views; False when none was left. The view that
+    uses the last one has the file deleted right after (uploads.tasks.purge_upload)."""
     taken = Upload.objects.filter(pk=upload.pk, view_count__lt=F("max_views")).update(
         view_count=F("view_count") + 1
     )
+    if taken and upload.max_views is not None and upload.view_count + 1 >= upload.max_views:
+        # Probably the last one (another worker may have taken views meanwhile): the task
+        # checks the row and deletes only a used-up file.
+        from uploads import services
+
+        services.purge_when_used_up(upload)
     return bool(taken)
 
 
