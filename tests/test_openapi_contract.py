@@ -100,6 +100,8 @@ class SeedFlows:
             "url"
         ]
         self.call("POST", "/api/files/list", headers={"token": token})
+        # Issue #20: what chat apps ask about a shared link (a text file: a "link").
+        self.call("GET", "/api/oembed", params={"url": url, "format": "json"})
         name = url.rsplit("/", 1)[1]
         self.call("POST", "/api/files/delete", headers={"token": token, "file": name})
         self.call("POST", "/api/token/regen", headers={"token": token})

@@ -283,29 +283,36 @@ def token_regen(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect(FILES_URL)
 
 
-def sharex_config(*, token_value: str) -> dict:
-    """A ShareX custom uploader that posts exactly like the seed's /api/files/upload."""
+def sharex_config(*, token_value: str, embed: bool = False) -> dict:
+    """A ShareX custom uploader that posts exactly like the seed's /api/files/upload. With
+    `embed`, it sends `embed: true` and copies the embed page's URL (issue #20) instead."""
+    headers = {"token": token_value}
+    if embed:
+        headers["embed"] = "true"
     return {
         "Version": "15.0.0",
-        "Name": f"nekosite ({settings.SITE_URL})",
+        "Name": f"nekosite{' embeds' if embed else ''} ({settings.SITE_URL})",
         "DestinationType": "ImageUploader, TextUploader, FileUploader",
         "RequestMethod": "POST",
         "RequestURL": f"{settings.SITE_URL}/api/files/upload",
-        "Headers": {"token": token_value},
+        "Headers": headers,
         "Body": "MultipartFormData",
         "FileFormName": "uploadFile",
-        "URL": "{json:url}",
+        "URL": "{json:embed}" if embed else "{json:url}",
     }
 
 
 @login_required
 @require_GET
 def sharex(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The .sxcu file; `?link=embed` makes ShareX copy the embed page's URL."""
     _, value = services.filehost_token_for(user=request.user)
+    embed = request.GET.get("link") == "embed"
     response = HttpResponse(
-        json.dumps(sharex_config(token_value=value), indent=2),
+        json.dumps(sharex_config(token_value=value, embed=embed), indent=2),
         content_type="application/json",
     )
-    response["Content-Disposition"] = 'attachment; filename="nekosite.sxcu"'
+    filename = "nekosite-embed.sxcu" if embed else "nekosite.sxcu"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -165,6 +165,28 @@ def _displayed_size(image: Image.Image) -> tuple[int, int]:
     return width, height
 
 
+def header_dimensions(source: IO[bytes], *, max_pixels: int | None = None) -> tuple[int, int]:
+    """Width and height as displayed, from the header alone: no pixel is decoded.
+
+    The EXIF orientation counts only when the header already carries it (JPEG's APP1, WebP's
+    EXIF chunk): PNG's getexif() would decode the whole image to look for it. Raises
+    ImageRejected like open_image.
+    """
+    with open_image(source, max_pixels=max_pixels) as image:
+        width, height = image.size
+        raw = image.info.get("exif")
+        if isinstance(raw, bytes):
+            exif = Image.Exif()
+            try:
+                exif.load(raw)
+                rotated = exif.get(_EXIF_ORIENTATION) in _ROTATED_ORIENTATIONS
+            except Exception:  # noqa: BLE001 - broken EXIF: the stored size is still right
+                rotated = False
+            if rotated:
+                return height, width
+        return width, height
+
+
 def _verify(source: IO[bytes], max_pixels: int | None) -> None:
     """Pillow's structural check (PNG CRCs, chunk layout) without decoding the pixels."""
     with open_image(source, max_pixels=max_pixels) as image:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("files/list", views.FilesListView.as_view(), name="filehost-files-list"),
     path("files/upload", views.FilesUploadView.as_view(), name="filehost-files-upload"),
     path("files/delete", views.FilesDeleteView.as_view(), name="filehost-files-delete"),
+    path("oembed", views.OEmbedView.as_view(), name="filehost-oembed"),
     path("admin/signup", views.AdminSignupView.as_view(), name="filehost-admin-signup"),
     path("admin/regkeygen", views.AdminRegkeyGenView.as_view(), name="filehost-admin-regkeygen"),
     path(

@@ -6,6 +6,7 @@ in the seed's wire format (uploads/api/wire.py). Errors are raised as ApiError.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NoReturn
 
 from django.contrib.auth import authenticate
@@ -20,7 +21,9 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,7 +35,7 @@ from accounts.services import token_regenerate
 from nekosite.lib.errors import ApiError
 from nekosite.lib.openapi import HEADER_VALUE_PATTERN, NO_CONTROL_PATTERN, ErrorSerializer
 from nekosite.lib.slowbody import accepts_files
-from uploads import options, permissions, selectors, services
+from uploads import embeds, options, permissions, selectors, services
 from uploads.api import wire
 from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
 
@@ -452,6 +455,115 @@ class FilesDeleteView(FileHostView):
             raise ApiError("This file does not exist.", 404)
         services.upload_delete(upload=upload)
         return wire.text(wire.file_deleted(name))
+
+
+# --- oEmbed -------------------------------------------------------------------------------------
+class _JsonOnly(DefaultContentNegotiation):
+    """oEmbed's own `format` parameter is not DRF's renderer override (?format=xml would be
+    DRF's 404): the answer is always JSON, and the view answers format=xml itself."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+def _positive_int(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or int(value[:10]) < 1:
+        raise ApiError(f"{name} must be a whole number of pixels, 1 or more.", 400)
+    # Past a billion pixels every image fits; int() of thousands of digits would raise.
+    return int(value) if len(value) <= 9 else 10**9
+
+
+OEMBED_PARAMETERS = [
+    OpenApiParameter(
+        "url",
+        {"type": "string", "minLength": 1, "pattern": NO_CONTROL_PATTERN},
+        required=True,
+        description="A file's embed page (`/e/<name>`) or its file URL.",
+    ),
+    OpenApiParameter(
+        "format",
+        {"type": "string", "enum": ["json", "xml"], "default": "json"},
+        description="Only json is served; xml answers 501, as the oEmbed spec says.",
+    ),
+    OpenApiParameter(
+        "maxwidth",
+        {"type": "integer", "minimum": 1},
+        description="A photo wider than this is answered as a link.",
+    ),
+    OpenApiParameter(
+        "maxheight",
+        {"type": "integer", "minimum": 1},
+        description="A photo taller than this is answered as a link.",
+    ),
+]
+
+
+class OEmbedView(FileHostView):
+    """oEmbed 1.0 (oembed.com) for the embed pages' discovery link (issue #20)."""
+
+    content_negotiation_class = _JsonOnly
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="filehost_oembed",
+        parameters=OEMBED_PARAMETERS,
+        responses={
+            200: OpenApiResponse(
+                inline_serializer(
+                    "FileHostOEmbed",
+                    {
+                        "version": serializers.CharField(),
+                        "type": serializers.CharField(help_text='"photo" or "link".'),
+                        "title": serializers.CharField(),
+                        "provider_name": serializers.CharField(),
+                        "provider_url": serializers.CharField(),
+                        "url": serializers.CharField(
+                            required=False, help_text="The image (type photo only)."
+                        ),
+                        "width": serializers.IntegerField(required=False),
+                        "height": serializers.IntegerField(required=False),
+                        "cache_age": serializers.IntegerField(
+                            required=False, help_text="Seconds until the file expires."
+                        ),
+                    },
+                ),
+                description="A photo for a shown image of known size, else a link. Videos, "
+                "password-protected and view-limited files are links (no file URL).",
+            ),
+            **{
+                status: OpenApiResponse(ErrorSerializer, description=meaning)
+                for status, meaning in (
+                    (400, "url is missing or a parameter is not valid."),
+                    (404, "Not a file of this site, or the file is gone (expired, deleted)."),
+                    (429, ERROR_MEANINGS[429]),
+                    (501, "format=xml: only JSON is served."),
+                )
+            },
+        },
+    )
+    def get(self, request: Request) -> Response:
+        url = request.query_params.get("url", "")
+        if not url:
+            raise ApiError("The url parameter is required.", 400)
+        if any(ord(char) < 32 or ord(char) == 127 for char in url):
+            raise ApiError("The url parameter must not contain control characters.", 400)
+        answer_format = request.query_params.get("format", "json")
+        if answer_format == "xml":
+            raise ApiError("Only format=json is available.", 501)
+        if answer_format != "json":
+            raise ApiError("format must be json.", 400)
+        max_width = _positive_int(request, "maxwidth")
+        max_height = _positive_int(request, "maxheight")
+        upload = embeds.upload_from_url(url)
+        if upload is None:
+            raise ApiError("No file of this site has this URL.", 404)
+        return Response(wire.oembed(upload, max_width=max_width, max_height=max_height))
 
 
 # --- admin --------------------------------------------------------------------------------------

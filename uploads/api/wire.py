@@ -6,8 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils import timezone
 
 from accounts.models import User
+from uploads import embeds
 from uploads.models import Upload
 
 # Seed 004 answers these endpoints with plain-text sentences, not JSON.
@@ -52,7 +54,45 @@ def upload_url(upload: Upload, *, embed: bool = False) -> dict[str, str]:
 
 def embed_url(upload: Upload) -> str:
     """The file's embed page: OpenGraph/Twitter/oEmbed data for chat apps (issue #20)."""
-    return f"{settings.SITE_URL}/e/{upload.name}"
+    return embeds.page_url(upload)
+
+
+OEMBED_VERSION = "1.0"
+
+
+def oembed(
+    upload: Upload, *, max_width: int | None = None, max_height: int | None = None
+) -> dict[str, Any]:
+    """oEmbed 1.0 (oembed.com) for an available upload.
+
+    "photo" for an image chat apps may show whose size is known and fits maxwidth/maxheight
+    (the bytes cannot be scaled down here, so a bigger one is a "link"); "link" for everything
+    else. Videos are links too: the spec's "video" type needs an HTML player with a width and
+    height, which are not read from video files; chat apps play them from the embed page's
+    og:video. Password-protected and view-limited files are links without the file's URL.
+    """
+    embed = embeds.embed_for(upload)
+    body: dict[str, Any] = {
+        "version": OEMBED_VERSION,
+        "type": "link",
+        "title": embed.title,
+        "provider_name": embeds.PROVIDER_NAME,
+        "provider_url": f"{settings.SITE_URL}/",
+    }
+    width, height = embed.width, embed.height
+    if (
+        embed.is_image
+        and width
+        and height
+        and (max_width is None or width <= max_width)
+        and (max_height is None or height <= max_height)
+    ):
+        body.update(type="photo", url=embed.file_url, width=width, height=height)
+    if upload.expires_at is not None:
+        # Consumers should not keep the answer past the file's expiry.
+        left = int((upload.expires_at - timezone.now()).total_seconds())
+        body["cache_age"] = max(left, 0)
+    return body
 
 
 def admin_upload_row(upload: Upload) -> dict[str, str]:
