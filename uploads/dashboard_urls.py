@@ -8,6 +8,7 @@ app_name = "uploads_dashboard"
 urlpatterns = [
     path("", views.files, name="files"),
     path("<str:name>/delete/", views.file_delete, name="delete"),
+    path("<str:name>/options/", views.file_options, name="options"),
     path("<str:name>/thumb.webp", views.file_thumbnail, name="thumbnail"),
     path("token/regenerate/", views.token_regen, name="token_regen"),
     path("sharex.sxcu", views.sharex, name="sharex"),

@@ -29,7 +29,7 @@ from nekosite.lib.serving import stored_file_response
 from nekosite.lib.slowbody import accepts_files
 from nekosite.lib.thumbnails import SLOT_RETRY_AFTER, ThumbnailBusy
 from uploads import access, selectors, services, viewcount
-from uploads.forms import DeleteAccountForm, SignupForm, UploadForm
+from uploads.forms import DeleteAccountForm, FileOptionsForm, SignupForm, UploadForm
 from uploads.models import Upload
 from uploads.storage import upload_storage
 from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
@@ -242,6 +242,11 @@ def files(request: AuthenticatedHttpRequest) -> HttpResponse:
 @csrf_protect
 def _files(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            # Nothing is stored: the options apply to every chosen file.
+            messages.error(request, "Nothing was uploaded: correct the options below.")
+            return render(request, "uploads/files.html", _files_context(request, form))
         chosen = request.FILES.getlist("files")
         if not chosen:
             messages.error(request, "Choose at least one file to upload.")
@@ -253,6 +258,7 @@ def _files(request: AuthenticatedHttpRequest) -> HttpResponse:
                     file=upload,
                     client_name=upload.name or "",
                     size=cast(int, upload.size),  # set by the upload handler
+                    options=form.upload_options(),
                 )
             except ApiError as exc:
                 messages.error(request, f"{label}: {exc.message}")
@@ -260,6 +266,36 @@ def _files(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.success(request, f"{label} uploaded as {created.name}.")
         return redirect(FILES_URL)
     return render(request, "uploads/files.html", _files_context(request))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def file_options(request: AuthenticatedHttpRequest, name: str) -> HttpResponse:
+    """The owner changes a file's expiry, views, password and embed (issue #20). Metadata
+    removed at upload cannot come back, so keep-metadata is only shown."""
+    upload = selectors.upload_get_for_user(user=request.user, name=name)
+    if upload is None:
+        raise Http404("This file does not exist.")
+    form = FileOptionsForm(request.POST or None, upload=upload)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.upload_update_options(
+                upload=upload,
+                expires_at=form.expires_at(timezone.now()),
+                max_views=data["max_views"],
+                password=data["new_password"],
+                remove_password=data.get("remove_password", False),
+                embed_title=data["embed_title"],
+                embed_color=data["embed_color"],
+                embed_description=data["embed_description"],
+            )
+        except ApiError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"The options of {upload.name} have been saved.")
+            return redirect(FILES_URL)
+    return render(request, "uploads/file_options.html", {"upload": upload, "form": form})
 
 
 @login_required

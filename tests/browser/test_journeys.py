@@ -83,8 +83,26 @@ def assert_refused_within_read_cache_ms(page: Any, site: RealServer, token: str)
         time.sleep(0.1)
 
 
-def upload_with_the_javascript_uploader(page: Any, files: list[Path]) -> None:
+def choose_upload_options(
+    page: Any,
+    *,
+    expires: str = "",
+    max_views: str = "",
+    password: str = "",
+    keep_metadata: bool = False,
+) -> None:
+    """Fill the upload form's options (issue #20); `expires` is a label of its select."""
+    if expires:
+        page.select_option("#id_expires", label=expires)
+    page.fill("#id_max_views", max_views)
+    page.fill("#id_file_password", password)
+    page.set_checked("#id_keep_metadata", keep_metadata)
+
+
+def upload_with_the_javascript_uploader(page: Any, files: list[Path], **options: Any) -> None:
     page.goto("/dashboard/files/")
+    if options:
+        choose_upload_options(page, **options)
     page.set_input_files("#id_files", [str(path) for path in files])
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector(f"#upload-progress li.success >> nth={len(files) - 1}")
@@ -213,6 +231,160 @@ def test_upload_with_the_plain_form_without_javascript(
         assert link.startswith(site.upload_url)
         assert page.request.get(link).body() == files[1].read_bytes()
         shoot(page, "journey-plain-form")
+
+
+# --- issue #20: upload options on the dashboard ----------------------------------------------
+GPS_IFD = 0x8825
+
+
+def gps_jpeg(path: Path) -> Path:
+    """A phone photo: a maker and a GPS position (Tokyo) in its EXIF."""
+    exif = PillowImage.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (35.0, 39.0, 29.0), 3: "E", 4: (139.0, 42.0, 5.0)})
+    buffer = io.BytesIO()
+    PillowImage.new("RGB", (48, 32), "teal").save(buffer, format="JPEG", exif=exif, quality=90)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def uploaded_link(page: Any) -> str:
+    """The URL the JavaScript uploader shows for the last file it uploaded."""
+    return page.locator("#upload-progress li.success a").last.get_attribute("href")
+
+
+def test_a_password_protected_file_with_two_views(
+    site: RealServer, site_page: Any, shoot: Any, tmp_path: Path
+) -> None:
+    """Issue #20: "the share URL shows a password page; the right password gives a short-lived
+    signed link to the bytes"; a file with max views N is served N times, then answers 404."""
+    page = site_page
+    sign_up(page, unique("secretive"))
+    picture = png(tmp_path / "secret.png", (40, 30), "pink")
+    upload_with_the_javascript_uploader(page, [picture], max_views="2", password="open sesame")
+    link = uploaded_link(page)
+    assert link.startswith(site.upload_url)
+
+    # The bare link never gives the bytes, and asking for the password is no view.
+    answer = page.request.get(link)
+    assert answer.status == 200 and answer.body() != picture.read_bytes()
+    assert "This file is protected" in answer.text()
+
+    # Its own tab: the wrong password's 403 is logged by Chromium as a console error.
+    viewer = page.context.new_page()
+    viewer.goto(link)
+    assert viewer.inner_text("h1") == "This file is protected"
+    viewer.fill("#id_file_password", "not the password")
+    viewer.click("main button[type=submit]")
+    viewer.wait_for_load_state()
+    assert "That password is not right." in viewer.inner_text("#file-password-error")
+    shoot(viewer, "journey-file-password-wrong")
+    viewer.fill("#id_file_password", "open sesame")
+    with viewer.expect_navigation():
+        viewer.click("main button[type=submit]")
+    assert "signature=" in viewer.url
+    assert viewer.evaluate("document.images[0].naturalWidth") == 40  # view 1 of 2
+    signed = viewer.url
+    viewer.close()
+
+    page.goto("/dashboard/files/")
+    row = file_row(page, "secret.png")
+    assert row.locator(".file-views").inner_text() == "1 / 2"
+    assert "Password-protected" in row.inner_text()
+    shoot(page, "journey-file-views")
+
+    assert page.request.get(signed).body() == picture.read_bytes()  # view 2 of 2
+    assert page.request.get(signed).status == 404
+    page.reload()
+    assert row.locator(".file-views").inner_text() == "2 / 2"
+    assert "(used up)" in row.inner_text()
+
+
+def test_plain_form_upload_with_an_expiry_then_change_the_options(
+    site: RealServer, browser: Any, shoot: Any, tmp_path: Path
+) -> None:
+    """Without JavaScript: upload for 10 minutes keeping metadata; then, on the options page,
+    remove the expiry and limit the views; the table follows."""
+    with new_tab(browser, site.url, site.url, site.upload_url, java_script_enabled=False) as page:
+        sign_up(page, unique("expiring"))
+        page.goto("/dashboard/files/")
+        choose_upload_options(page, expires="10 minutes", keep_metadata=True)
+        page.set_input_files("#id_files", str(png(tmp_path / "soon.png", (30, 20), "gold")))
+        page.click("#upload-form button[type=submit]")
+        page.wait_for_load_state()
+        assert "soon.png uploaded as" in page.inner_text(".messages")
+        row = file_row(page, "soon.png")
+        assert row.locator("time.file-expiry").inner_text() == "in 10 minutes"
+        assert row.locator("time.file-expiry").get_attribute("title")  # the exact time
+        assert row.locator(".file-views").inner_text() == "0"
+        assert "metadata kept" in row.inner_text()
+        shoot(page, "journey-file-expiring")
+
+        row.locator("a.file-options-link").click()
+        page.wait_for_url("**/options/")
+        assert "kept at upload" in page.inner_text("#file-metadata")
+        page.select_option("#id_expires", "never")
+        page.fill("#id_max_views", "5")
+        shoot(page, "journey-file-options")
+        page.click("main button[type=submit]")
+        page.wait_for_url("**/dashboard/files/")
+        assert "have been saved." in page.inner_text(".messages")
+        row = file_row(page, "soon.png")
+        assert row.locator("time.file-expiry").count() == 0
+        assert "never" in row.locator("td[data-label=Expires]").inner_text()
+        assert row.locator(".file-views").inner_text() == "0 / 5"
+
+        # A value the service refuses comes back on the form, and nothing changes.
+        row.locator("a.file-options-link").click()
+        page.wait_for_url("**/options/")
+        page.fill("#id_max_views", "0")
+        page.click("main button[type=submit]")
+        page.wait_for_load_state()
+        assert "Maximum views must be a whole number" in page.inner_text("#id_max_views_error")
+        page.goto("/dashboard/files/")
+        assert file_row(page, "soon.png").locator(".file-views").inner_text() == "0 / 5"
+
+
+def test_gps_is_removed_from_a_photo_unless_metadata_is_kept(
+    site_page: Any, tmp_path: Path
+) -> None:
+    """Issue #20: "a downloaded stripped JPEG has no GPS tag" (checked with Pillow)."""
+    page = site_page
+    sign_up(page, unique("photographer"))
+    photo = gps_jpeg(tmp_path / "phone.jpg")
+    with PillowImage.open(photo) as original:
+        assert GPS_IFD in original.getexif()
+
+    upload_with_the_javascript_uploader(page, [photo])
+    stripped = page.request.get(uploaded_link(page))
+    assert stripped.status == 200 and stripped.headers["content-type"] == "image/jpeg"
+    with PillowImage.open(io.BytesIO(stripped.body())) as image:
+        assert GPS_IFD not in image.getexif() and image.size == (48, 32)
+
+    upload_with_the_javascript_uploader(page, [photo], keep_metadata=True)
+    kept = page.request.get(uploaded_link(page))
+    assert kept.body() == photo.read_bytes()
+    with PillowImage.open(io.BytesIO(kept.body())) as image:
+        assert image.getexif().get_ifd(GPS_IFD)[1] == "N"
+
+
+def test_an_embed_title_a_header_cannot_carry_goes_with_the_plain_form(
+    site_page: Any, tmp_path: Path
+) -> None:
+    """Headers carry ASCII only: with a Japanese title the uploader lets the form post itself."""
+    page = site_page
+    sign_up(page, unique("embedder"))
+    page.goto("/dashboard/files/")
+    page.click(".embed-options summary")
+    page.fill("#id_embed_title", "猫の日")
+    page.check("#id_use_embed_color")
+    page.set_input_files("#id_files", str(png(tmp_path / "neko.png", (20, 20), "white")))
+    with page.expect_navigation():
+        page.click("#upload-form button[type=submit]")
+    assert "neko.png uploaded as" in page.inner_text(".messages")
+    marker = file_row(page, "neko.png").locator(".marker-embed")
+    assert marker.get_attribute("title") == "Embed: 猫の日"
+    assert marker.locator(".swatch").count() == 1
 
 
 def test_regenerate_the_file_host_token(site: RealServer, site_page: Any) -> None:

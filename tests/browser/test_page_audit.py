@@ -5,6 +5,7 @@ navigation marks the current page. Screenshots of each page are saved."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from accounts.models import User
 from catalog.models import Image
 from catalog.services import character_get_or_create, image_thumbnail_ensure
 from catalog.tests.factories import make_category, make_image
+from uploads.options import UploadOptions
 from uploads.services import upload_create
 from webhooks import services as webhook_services
 from webhooks import signing
@@ -97,6 +99,21 @@ def site(settings: Any, live_server: Any, tmp_path: Path) -> dict[str, str]:
     owner = User.objects.create_user(username="moptop", password=PASSWORD)
     for name, data in (("a-rather-long-file-name-for-a-phone.txt", b"hello\n"), ("b.txt", b"x")):
         upload_create(owner=owner, file=io.BytesIO(data), client_name=name, size=len(data))
+    # Issue #20: a file with every option, so the table's expiry, views and markers are audited.
+    with_options = upload_create(
+        owner=owner,
+        file=io.BytesIO(b"secret"),
+        client_name="with-options.txt",
+        size=6,
+        options=UploadOptions(
+            expires_in=timedelta(hours=3),
+            max_views=10,
+            password="open sesame",
+            keep_metadata=True,
+            embed_title="Neko of the day",
+            embed_color="#ff66aa",
+        ),
+    )
     approved = account_services.application_request(
         user=owner, name="Kaguya bot", purpose="Discord images", scopes=["image:list"]
     )
@@ -125,6 +142,7 @@ def site(settings: Any, live_server: Any, tmp_path: Path) -> dict[str, str]:
         "image": f"/image/{image.pk}/",
         "application": f"/dashboard/applications/{approved.pk}/",
         "webhook": f"/dashboard/webhooks/{webhook.pk}/",
+        "file_options": f"/dashboard/files/{with_options.name}/options/",
     }
 
 
@@ -168,6 +186,7 @@ def test_dashboard_pages_pass_the_audit(page: Any, shoot: Any, site: dict[str, s
     for path, name, current in (
         ("/dashboard/", "dashboard", "Dashboard"),
         ("/dashboard/files/", "files", "My files"),
+        (site["file_options"], "file-options", "My files"),
         ("/dashboard/applications/", "applications", "Dashboard"),
         ("/dashboard/applications/new/", "application-new", "Dashboard"),
         (site["application"], "application-detail", "Dashboard"),
