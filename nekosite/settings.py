@@ -314,6 +314,11 @@ UPLOAD_BASE_URL = UPLOAD_URL if "://" in UPLOAD_URL else f"{SITE_URL}{UPLOAD_URL
 # Where the app itself serves uploads. With a separate upload origin (UPLOAD_URL absolute), nginx
 # maps that origin's "/" onto this path (deploy/nginx/nekosite.conf).
 UPLOAD_SERVE_PATH = UPLOAD_URL if UPLOAD_URL.startswith("/") else "/u/"
+if "://" in UPLOAD_URL:
+    # A password-protected file's page POSTs its form on the upload origin (uploads/views.py).
+    _upload_origin = "/".join(UPLOAD_URL.split("/", 3)[:3])
+    if _upload_origin not in CSRF_TRUSTED_ORIGINS:
+        CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, _upload_origin]
 # Paths whose errors are the JSON envelope (both APIs, files, thumbnails); every other path gets
 # the site's styled error page (nekosite/lib/errors.py).
 JSON_ERROR_PATHS = ["/api/", "/healthz", UPLOAD_SERVE_PATH, CATALOG_MEDIA_URL, "/thumbs/"]

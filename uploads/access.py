@@ -28,9 +28,11 @@ def password_matches(upload: Upload, password: str) -> bool:
     return bool(upload.password_hash) and check_password(password, upload.password_hash)
 
 
-def signed_path(path: str, upload: Upload) -> str:
+def signed_link(upload: Upload) -> str:
+    """The signed link, as a query-only relative URL: the browser keeps the path it used, which
+    is /u/<name> on the site and /<name> on a separate upload origin (nginx maps it)."""
     expires = signing.expires_at(ACCESS_SECONDS)
-    return f"{path}?{signing.signed_query(_signed_subject(upload), expires)}"
+    return f"?{signing.signed_query(_signed_subject(upload), expires)}"
 
 
 def link_is_valid(request: HttpRequest, upload: Upload) -> bool:

@@ -4,10 +4,11 @@
   UPDATE (`view_count < max_views`): of any number of parallel requests, on any number of
   workers and servers, exactly `max_views` get the file. Such files are few; the write is the
   price of exactness.
-- Every other file is counted in this worker's memory and the sums are added to the rows at
-  most every FLUSH_SECONDS (and when the process exits), so a busy file costs one UPDATE per
-  worker every few seconds, not one per view. A worker that is killed loses at most its last
-  FLUSH_SECONDS of counts; the numbers are for the owner's information only.
+- Every other file is counted in this worker's memory and the sums are added to the rows
+  FLUSH_SECONDS after the first view not yet written (and when the process exits), so a busy
+  file costs one UPDATE per worker every few seconds, not one per view. A worker that is
+  killed loses at most its last FLUSH_SECONDS of counts; they are for the owner's
+  information only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 import threading
 import time
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.db.models import F
 
 from uploads.models import Upload
@@ -30,6 +31,7 @@ _lock = threading.Lock()
 # (row id, name): a row deleted meanwhile never passes its count to a new row with its id.
 _pending: dict[tuple[int, str], int] = {}
 _flushed_at = time.monotonic()
+_timer: threading.Timer | None = None
 
 
 def take_limited_view(upload: Upload) -> bool:
@@ -49,12 +51,28 @@ def take_limited_view(upload: Upload) -> bool:
 
 def count_view(upload: Upload) -> None:
     """Count one view of a file without max_views (buffered; see the module's docstring)."""
+    global _timer
     with _lock:
         key = (upload.pk, upload.name)
         _pending[key] = _pending.get(key, 0) + 1
         due = time.monotonic() - _flushed_at >= FLUSH_SECONDS
+        if not due and _timer is None:
+            # A quiet site: write the counts FLUSH_SECONDS from now even if no view follows.
+            _timer = threading.Timer(FLUSH_SECONDS, _flush_in_background)
+            _timer.daemon = True
+            _timer.start()
     if due:
         flush()
+
+
+def _flush_in_background() -> None:
+    global _timer
+    with _lock:
+        _timer = None
+    try:
+        flush()
+    finally:
+        connections.close_all()  # this thread's own database connection
 
 
 def flush() -> int:

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -94,7 +94,7 @@ def serve_upload(request: HttpRequest, name: str) -> HttpResponseBase:
         return _password_page(request, upload)
     if request.method == "POST":
         # The password was already good (a signed link): go to it rather than re-post.
-        return redirect(request.get_full_path())
+        return HttpResponseRedirect("?" + request.META.get("QUERY_STRING", ""))
     limited = upload.max_views is not None
     if request.method == "GET":
         if limited:
@@ -142,7 +142,7 @@ def _password_page(request: HttpRequest, upload: Upload) -> HttpResponse:
             context["error"], status = exc.message, 429
         else:
             if access.password_matches(upload, request.POST.get("password", "")):
-                return redirect(access.signed_path(request.path, upload))
+                return HttpResponseRedirect(access.signed_link(upload))
             context["error"], status = "That password is not right.", 403
     response = render(request, "uploads/file_password.html", context, status=status)
     response["Cache-Control"] = "private, no-store"
