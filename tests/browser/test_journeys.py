@@ -113,7 +113,10 @@ def upload_with_the_javascript_uploader(page: Any, files: list[Path], **options:
 
 
 def file_row(page: Any, original_name: str) -> Any:
-    return page.locator("table.files-table tbody tr", has_text=original_name)
+    """The row whose original name is exactly `original_name` (a stored random name such as
+    "EqV39db.png" contains "b.png": matching the row's whole text picked two rows)."""
+    name = page.locator("small.muted").get_by_text(original_name, exact=True)
+    return page.locator("table.files-table tbody tr", has=name)
 
 
 def test_sign_up_log_out_and_log_in_after_a_wrong_password(site_page: Any, shoot: Any) -> None:
