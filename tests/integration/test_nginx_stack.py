@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -12,14 +13,21 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from PIL import Image
 
 from tests.integration.http import request, signup_and_token, upload
 from tests.servers import s3_client
 
-PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e5273ea90000000049454e44ae426082"
-)
+
+def _png_1px() -> bytes:
+    # Made by Pillow: a well-formed PNG (the hex literal this replaced had a wrong IDAT length,
+    # which the upload's metadata removal now refuses as a damaged image).
+    buffer = io.BytesIO()
+    Image.new("RGBA", (1, 1), (255, 0, 0, 255)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG_1PX = _png_1px()
 
 
 def test_catalog_api_healthz_and_static_files_through_nginx(stack_factory: Callable) -> None:
