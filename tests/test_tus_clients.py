@@ -75,9 +75,7 @@ def test_tuspy_stopped_midway_resumes_from_the_stored_url_byte_identical(
     assert hashlib.sha256(download(file_url)).digest() == hashlib.sha256(data).digest()
 
 
-def test_a_patch_cut_off_midway_keeps_the_bytes_that_arrived(
-    site: RealServer, token: str
-) -> None:
+def test_a_patch_cut_off_midway_keeps_the_bytes_that_arrived(site: RealServer, token: str) -> None:
     """Under gunicorn the client closes the connection in the middle of a PATCH body: the
     server keeps what it received, so HEAD tells the client where to resume."""
     headers = {**UA, "token": token, "Tus-Resumable": "1.0.0"}
