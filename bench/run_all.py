@@ -23,7 +23,16 @@ from typing import Any
 
 from bench.common import BENCH, OUT, PYTHON, ROOT, load_average, machine, table, targets_table
 
-ORDER = ["ingest", "api_overhead", "ratelimit_cost", "burst", "scale", "uploads", "downloads"]
+ORDER = [
+    "ingest",
+    "api_overhead",
+    "ratelimit_cost",
+    "burst",
+    "scale",
+    "uploads",
+    "tus",
+    "downloads",
+]
 START = "<!-- results:start (rewritten by make bench; do not edit by hand) -->"
 END = "<!-- results:end -->"
 

@@ -403,6 +403,8 @@ BLOCKED_UPLOAD_EXTENSIONS = [
 # Uploads stream to a temporary file, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
+# Resumable (tus) uploads not written to for this long are purged with their data (uploads/tus.py).
+TUS_EXPIRY_SECONDS = env_int("TUS_EXPIRY_SECONDS", 86400)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from django.conf import settings
@@ -106,3 +107,36 @@ class RegistrationKey(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.used_at is None and self.revoked_at is None
+
+
+class TusUpload(models.Model):
+    """A resumable upload in progress (tus 1.0, uploads/tus.py). Its bytes so far live in a
+    file of the upload temp dir; the row goes once the file is stored as an Upload, terminated
+    by its owner, or purged after `expires_at`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tus_uploads"
+    )
+    length = models.PositiveBigIntegerField()
+    # Bytes received and kept; the part file is cut back to this when a write was interrupted.
+    offset = models.PositiveBigIntegerField(default=0)
+    # The client's Upload-Metadata (filename, filetype, option keys) minus file-password,
+    # which is kept only as its hash.
+    metadata = models.JSONField(default=dict, blank=True)
+    password_hash = models.CharField(max_length=128, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.offset}/{self.length})"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+    @property
+    def is_complete(self) -> bool:
+        return self.offset >= self.length

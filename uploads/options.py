@@ -12,6 +12,7 @@ README.md, "Upload options", has the table of values and effects.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -102,6 +103,8 @@ class UploadOptions:
     embed_color: str = ""
     embed_description: str = ""
     want_embed_url: bool = False
+    # Already hashed: a resumable upload (uploads/tus.py) keeps only the hash until it finishes.
+    password_hash: str = ""
 
 
 # Header name -> (UploadOptions field, parser). Django exposes `max-views` as HTTP_MAX_VIEWS.
@@ -126,9 +129,20 @@ HEADER_NAMES = tuple(_HEADERS)
 
 def from_headers(request: HttpRequest) -> UploadOptions:
     """The options of an API upload; OptionError names the first header that is wrong."""
+    sent = {
+        header: raw
+        for header in HEADER_NAMES
+        if (raw := request.META.get("HTTP_" + header.upper().replace("-", "_"))) is not None
+    }
+    return from_values(sent)
+
+
+def from_values(sent: Mapping[str, str], *, names: Iterable[str] = HEADER_NAMES) -> UploadOptions:
+    """The options named `names` among `sent` (header or tus metadata name -> text), parsed
+    as the headers are; other keys are ignored. OptionError names the first one that is wrong."""
     values: dict[str, object] = {}
-    for header, (field, parse) in _HEADERS.items():
-        raw = request.META.get("HTTP_" + header.upper().replace("-", "_"))
-        if raw is not None:
-            values[field] = parse(raw)
+    for name in names:
+        field, parse = _HEADERS[name]
+        if name in sent:
+            values[field] = parse(sent[name])
     return UploadOptions(**values)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.models import User
-from uploads.models import RegistrationKey, Upload
+from uploads.models import RegistrationKey, TusUpload, Upload
 
 
 def upload_list_for_user(*, user: User) -> QuerySet[Upload]:
@@ -19,6 +19,12 @@ def upload_list_for_user(*, user: User) -> QuerySet[Upload]:
 def upload_get_for_user(*, user: User, name: str) -> Upload | None:
     """The user's file called `name`; None for unknown names and other users' files alike."""
     return Upload.objects.filter(owner=user, name=name).first()
+
+
+def tus_upload_get_for_user(*, user: User, upload_id: str) -> TusUpload | None:
+    """The user's resumable upload in progress; None for unknown, expired and other users'
+    uploads alike."""
+    return TusUpload.objects.filter(owner=user, pk=upload_id, expires_at__gt=timezone.now()).first()
 
 
 def upload_get_by_name(*, name: str) -> Upload | None:

@@ -214,7 +214,9 @@ def _store(
                 thumbnail_pending=content_type in PREVIEW_IMAGE_TYPES,
                 expires_at=timezone.now() + options.expires_in if options.expires_in else None,
                 max_views=options.max_views,
-                password_hash=make_password(options.password) if options.password else "",
+                password_hash=(
+                    make_password(options.password) if options.password else options.password_hash
+                ),
                 keep_metadata=options.keep_metadata,
                 embed_title=options.embed_title,
                 embed_color=options.embed_color,

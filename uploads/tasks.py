@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from nekosite import queue
-from uploads import services
+from uploads import services, tus
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +61,12 @@ def purge_upload(upload_id: int) -> None:
     """Delete one file once it is past its expiry or its views (scheduled for its expiry, or
     enqueued after its last view). Does nothing if its owner gave it more time meanwhile."""
     services.upload_purge_if_unavailable(upload_id=upload_id)
+
+
+@queue.periodic_task(queue.crontab(minute="*/10"))
+def tus_uploads_purge() -> None:
+    """Every 10 minutes: resumable uploads nobody wrote to for TUS_EXPIRY_SECONDS (past their
+    Upload-Expires) leave with their partial data, and so do part files without a row."""
+    removed = tus.tus_uploads_purge_expired()
+    if removed:
+        logger.info("purged %d expired resumable upload(s)", removed)

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from uploads.api import views
+from uploads.api import tus, views
 
 urlpatterns = [
     path("info", views.InfoView.as_view(), name="filehost-info"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("token/valid", views.TokenValidView.as_view(), name="filehost-token-valid"),
     path("files/list", views.FilesListView.as_view(), name="filehost-files-list"),
     path("files/upload", views.FilesUploadView.as_view(), name="filehost-files-upload"),
+    # Resumable uploads (tus 1.0, uploads/api/tus.py).
+    path("files/tus/", tus.TusCreateView.as_view(), name="filehost-tus"),
+    path("files/tus/<uuid:upload_id>", tus.TusUploadView.as_view(), name="filehost-tus-upload"),
     path("files/delete", views.FilesDeleteView.as_view(), name="filehost-files-delete"),
     path("oembed", views.OEmbedView.as_view(), name="filehost-oembed"),
     path("admin/signup", views.AdminSignupView.as_view(), name="filehost-admin-signup"),
