@@ -27,7 +27,26 @@ DESCRIPTION_LENGTH = 300
 _DURATION = re.compile(r"^\s*(\d{1,9})\s*([smhdw]?)\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _COLOR = re.compile(r"^#?([0-9a-fA-F]{6})$")
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+# The values the parsers accept, as the OpenAPI schema states them (uploads/api/views.py), so
+# that a request the schema calls valid is never refused: every unit's range from 10 seconds
+# to 365 days, without leading zeros (uploads/tests/test_options.py checks them against the
+# parsers).
+EXPIRES_PATTERN = (
+    "^(?:"
+    "(?:[1-9][0-9]{1,6}|[12][0-9]{7}|30[0-9]{6}|31[0-4][0-9]{5}|315[0-2][0-9]{4}"
+    "|3153[0-5][0-9]{3}|31536000)[sS]?"
+    "|(?:[1-9][0-9]{0,4}|[1-4][0-9]{5}|5[01][0-9]{4}|52[0-4][0-9]{3}|525[0-5][0-9]{2}|525600)[mM]"
+    "|(?:[1-9][0-9]{0,2}|[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-5][0-9]|8760)[hH]"
+    "|(?:[1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])[dD]"
+    "|(?:[1-9]|[1-4][0-9]|5[0-2])[wW]"
+    ")$"
+)
+MAX_VIEWS_PATTERN = "^(?:[1-9][0-9]{0,5}|1000000)$"
+# 4 to 128 characters with no control character and no space at either end (HTTP servers
+# strip those from header values).
+PASSWORD_PATTERN = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"  # noqa: S105 (a pattern)
 
 
 class OptionError(ValueError):
@@ -62,10 +81,11 @@ def parse_views(text: str, *, name: str = "max-views") -> int:
 
 
 def parse_bool(text: str, *, name: str) -> bool:
-    value = text.strip().lower()
-    if value in _TRUE:
+    """Exactly `true` or `false` (what the OpenAPI schema's enum says)."""
+    value = text.strip()
+    if value == "true":
         return True
-    if value in _FALSE:
+    if value == "false":
         return False
     raise OptionError(f"{name} must be true or false.")
 

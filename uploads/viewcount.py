@@ -77,11 +77,14 @@ def _flush_in_background() -> None:
 
 def flush() -> int:
     """Add the buffered counts to the rows; returns how many views were written."""
-    global _flushed_at
+    global _flushed_at, _timer
     with _lock:
         pending = dict(_pending)
         _pending.clear()
         _flushed_at = time.monotonic()
+        if _timer is not None and _timer is not threading.current_thread():
+            _timer.cancel()  # nothing left for it to write
+            _timer = None
     written = 0
     for (pk, name), views in pending.items():
         try:

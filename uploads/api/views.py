@@ -368,12 +368,13 @@ class NonEmptyFileField(serializers.FileField):
 UPLOAD_OPTIONS = [
     _h("expires", "Delete the file after this long: 90s, 30m, 12h, 7d, 2w or seconds "
        "(10 s to 365 d); it answers 404 from then on.", False,
-       {"type": "string", "pattern": r"^\s*[0-9]{1,9}\s*[smhdwSMHDW]?\s*$"}),
+       {"type": "string", "pattern": options.EXPIRES_PATTERN}),
     _h("max-views", "Serve the file this many times (1 to 1,000,000), then delete it.", False,
-       {"type": "string", "pattern": r"^\s*[0-9]{1,7}\s*$"}),
+       {"type": "string", "pattern": options.MAX_VIEWS_PATTERN}),
     _h("file-password", "The link asks for this password (4 to 128 characters) before it "
        "serves the file.", False,
-       {"type": "string", "minLength": 4, "maxLength": 128, "pattern": NO_CONTROL_PATTERN}),
+       {"type": "string", "minLength": 4, "maxLength": 128,
+        "pattern": options.PASSWORD_PATTERN}),
     _h("keep-metadata", "true: keep EXIF/GPS, XMP and text metadata of JPEG, PNG and WebP "
        "files (removed by default).", False,
        {"type": "string", "enum": ["true", "false"]}),

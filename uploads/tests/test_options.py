@@ -59,7 +59,7 @@ def test_headers_become_options_and_no_header_is_the_seeds_behaviour() -> None:
         HTTP_KEEP_METADATA="true",
         HTTP_EMBED_TITLE="  My   cat  ",
         HTTP_EMBED_COLOR="#FFAA00",
-        HTTP_EMBED="yes",
+        HTTP_EMBED="true",
     )
     assert options.from_headers(request) == UploadOptions(
         expires_in=timedelta(hours=1),
@@ -83,3 +83,35 @@ def test_a_bad_header_is_named_in_the_error(header: str, value: str, named: str)
     request.META[header] = value
     with pytest.raises(OptionError, match=named):
         options.from_headers(request)
+
+
+def test_the_schema_patterns_accept_only_what_the_parsers_accept() -> None:
+    """A request the OpenAPI schema calls valid must never get a 400 (schemathesis checks it)."""
+    import re
+
+    expires = re.compile(options.EXPIRES_PATTERN)
+    for unit, size in (("", 1), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604800)):
+        for number in [*range(0, 130), *range(8700, 8800), 52, 53, 365, 366, 525600, 525601,
+                       31536000, 31536001, 99999999]:  # fmt: skip
+            text = f"{number}{unit}"
+            try:
+                options.parse_duration(text)
+                parsed = True
+            except OptionError:
+                parsed = False
+            if expires.match(text):
+                assert parsed, text
+            elif number >= 1 and options.MIN_EXPIRY.total_seconds() <= number * size <= (
+                options.MAX_EXPIRY.total_seconds()
+            ):
+                raise AssertionError(f"{text} is valid but the schema refuses it")
+    views = re.compile(options.MAX_VIEWS_PATTERN)
+    for number in [0, 1, 9, 10, 999999, 1000000, 1000001]:
+        ok = bool(views.match(str(number)))
+        assert ok == (1 <= number <= options.MAX_VIEWS), number
+    password = re.compile(options.PASSWORD_PATTERN)
+    assert (
+        password.match("open sesame")
+        and not password.match(" open")
+        and not password.match("open ")
+    )
