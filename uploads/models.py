@@ -92,6 +92,10 @@ class Upload(models.Model):
         major = self.content_type.split("/", 1)[0]
         return major if major in KIND_PREFIXES else "other"
 
+    @property
+    def extension(self) -> str:
+        return self.name.rpartition(".")[2] if "." in self.name else ""
+
 
 # Types of the media library's filter, each a Content-Type prefix ("other": none of them).
 KIND_PREFIXES = ("image", "video", "audio", "text")

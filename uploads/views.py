@@ -524,6 +524,7 @@ def album_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "uploads/albums.html", {"albums": albums, "form": form})
 
 
+@never_cache  # the page shows the share link: a capability, like a token
 @login_required
 @require_http_methods(["GET", "POST"])
 def album_detail(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:

@@ -154,6 +154,7 @@ def test_album_page_shows_files_and_share_link_and_saves_details(
     logged_in.post(f"{ALBUMS}{album.pk}/", {"title": "B", "description": "d", "is_public": "on"})
     page = logged_in.get(f"{ALBUMS}{album.pk}/")
     assert f"{settings.SITE_URL}/a/{album.slug}/".encode() in page.content
+    assert "no-store" in page["Cache-Control"]  # the link is a capability, like a token
 
 
 def test_album_pages_of_another_user_are_404(
