@@ -29,6 +29,7 @@ urlpatterns = [
     path("dashboard/files/", include("uploads.dashboard_urls")),
     path("dashboard/webhooks/", include("webhooks.urls")),
     path("e/", include("uploads.embed_urls")),
+    path("a/", include("uploads.album_urls")),
     path(_prefix(settings.CATALOG_MEDIA_URL), include("catalog.media_urls")),
     path("", include("catalog.urls")),
 ]

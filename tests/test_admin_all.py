@@ -35,7 +35,7 @@ from accounts.models import ApiApplication, RateLimitBlock, Token, User
 from catalog.models import Category, Image, Rating
 from catalog.tests.factories import make_artist, make_category, make_character, make_image
 from uploads import services as upload_services
-from uploads.models import RegistrationKey, Upload
+from uploads.models import Album, AlbumItem, RegistrationKey, Upload
 from uploads.tests.conftest import png_bytes
 from webhooks import events as webhook_events
 from webhooks import signing as webhook_signing
@@ -79,6 +79,12 @@ def new_upload(owner: User) -> Upload:
     return upload_services.upload_create(
         owner=owner, file=io.BytesIO(data), client_name="cat.png", size=len(data)
     )
+
+
+def new_album(owner: User) -> Album:
+    album = upload_services.album_create(owner=owner, title="Cats")
+    upload_services.album_add_uploads(album=album, uploads=[new_upload(owner)])
+    return album
 
 
 def new_application(owner: User, **fields: Any) -> ApiApplication:
@@ -167,6 +173,7 @@ def world(superuser: User) -> dict[str, Model]:
         "catalog.category": category,
         "catalog.character": character,
         "uploads.upload": new_upload(owner),
+        "uploads.album": new_album(owner),
         "uploads.registrationkey": new_regkey(superuser),
         "webhooks.webhook": delivery.webhook,
         "webhooks.delivery": delivery,
@@ -189,6 +196,7 @@ MODELS: dict[str, bool] = {
     "catalog.category": True,
     "catalog.character": True,
     "uploads.upload": False,
+    "uploads.album": False,
     "uploads.registrationkey": False,
     "webhooks.webhook": False,
     "webhooks.delivery": False,
@@ -669,6 +677,19 @@ def _rows_upload(n: int, staff: User) -> None:
     )
 
 
+def _rows_album(n: int, staff: User) -> None:
+    albums = Album.objects.bulk_create(
+        Album(owner=u, title=f"album {u.pk}", slug=f"s{next(_serial)}") for u in _bulk_users(n)
+    )
+    uploads = Upload.objects.bulk_create(
+        Upload(owner=a.owner, name=f"a{a.pk}.txt", size=5, content_type="text/plain", sha256="0")
+        for a in albums
+    )
+    AlbumItem.objects.bulk_create(
+        AlbumItem(album=a, upload=u) for a, u in zip(albums, uploads, strict=True)
+    )
+
+
 def _rows_registrationkey(n: int, staff: User) -> None:
     now = timezone.now()
     RegistrationKey.objects.bulk_create(
@@ -776,6 +797,7 @@ ROWS: dict[str, Callable[[int, User], None]] = {
     "catalog.category": _rows_category,
     "catalog.character": _rows_character,
     "uploads.upload": _rows_upload,
+    "uploads.album": _rows_album,
     "uploads.registrationkey": _rows_registrationkey,
     "webhooks.webhook": _rows_webhook,
     "webhooks.delivery": _rows_delivery,

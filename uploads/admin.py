@@ -27,7 +27,7 @@ from accounts.admin import log_admin_changes
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from uploads import services
-from uploads.models import RegistrationKey, Upload
+from uploads.models import Album, RegistrationKey, Upload
 
 
 @admin.register(Upload)
@@ -93,6 +93,40 @@ class UploadAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
         for upload in queryset:
             services.upload_delete(upload=upload)
+
+
+@admin.register(Album)
+class AlbumAdmin(admin.ModelAdmin):
+    """Albums are the owner's (dashboard): staff read them, and may delete one (its files stay)."""
+
+    list_display = ("title", "owner", "file_count", "is_public", "created_at")
+    list_select_related = ("owner",)
+    list_filter = ("is_public", "created_at")
+    search_fields = ("title", "=owner__username")
+    date_hierarchy = "created_at"
+    readonly_fields = ("title", "owner", "description", "is_public", "file_count", "created_at")
+    # Not the share slug: the link is the owner's to give out.
+    fields = readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Album]:
+        return super().get_queryset(request).annotate(item_count=Count("items"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="Files", ordering="item_count")
+    def file_count(self, obj: Album) -> int:
+        return int(getattr(obj, "item_count", 0))
+
+    def delete_model(self, request: HttpRequest, obj: Album) -> None:
+        services.album_delete(album=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Album]) -> None:
+        for album in queryset:
+            services.album_delete(album=album)
 
 
 class GenerateKeysForm(forms.Form):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from uploads import options
-from uploads.models import Upload
+from uploads.models import Album, Upload
+from uploads.selectors import LIBRARY_SORTS, LibraryQuery
+from uploads.services import BulkOptions
 
 T = TypeVar("T")
 
@@ -255,3 +258,181 @@ class FileOptionsForm(EmbedFieldsMixin, forms.Form):
         if choice == NEVER:
             return None
         return now + _parsed(options.parse_duration, choice, name="Delete after")
+
+
+# --- media library --------------------------------------------------------------------------------
+KIND_CHOICES = [
+    ("", "All types"),
+    ("image", "Images"),
+    ("video", "Videos"),
+    ("audio", "Audio"),
+    ("text", "Text"),
+    ("other", "Other"),
+]
+DATE_CHOICES = [
+    ("", "Any time"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("30d", "Last 30 days"),
+    ("custom", "From, to (below)"),
+]
+_RECENT = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+SORT_LABELS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "largest": "Largest first",
+    "smallest": "Smallest first",
+    "name": "Name A to Z",
+    "name-desc": "Name Z to A",
+}
+
+
+class LibraryFilterForm(forms.Form):
+    """The media library's search, filters and sort (a GET form: the URL is the query).
+    A value that does not validate is left out of the query, and its error shown."""
+
+    q = forms.CharField(label="Search by name", required=False, max_length=100)
+    type = forms.ChoiceField(label="Type", required=False, choices=KIND_CHOICES)
+    date = forms.ChoiceField(label="Uploaded", required=False, choices=DATE_CHOICES)
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(
+        label="Sort",
+        required=False,
+        choices=[(key, SORT_LABELS[key]) for key in LIBRARY_SORTS],
+    )
+
+    def library_query(self, now: datetime) -> LibraryQuery:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        since: datetime | None = None
+        until: datetime | None = None
+        period = data.get("date") or ""
+        if period in _RECENT:
+            since = now - _RECENT[period]
+        elif period == "custom" or data.get("since") or data.get("until"):
+            # Whole days in the site's time zone, both ends included.
+            if data.get("since"):
+                since = _day_start(data["since"])
+            if data.get("until"):
+                until = _day_start(data["until"] + timedelta(days=1))
+        return LibraryQuery(
+            text=(data.get("q") or "").strip(),
+            kind=data.get("type") or "",
+            since=since,
+            until=until,
+            sort=data.get("sort") or "newest",
+        )
+
+    @property
+    def is_filtered(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return any(data.get(key) for key in ("q", "type", "date", "since", "until"))
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+VIEWS_KEEP, VIEWS_LIMIT, VIEWS_UNLIMITED = "keep", "limit", "unlimited"
+
+
+class BulkOptionsForm(forms.Form):
+    """Options set on several files at once; "keep" leaves each file's own value."""
+
+    expires = forms.ChoiceField(label="Delete after")
+    views = forms.ChoiceField(
+        label="Views",
+        choices=[
+            (VIEWS_KEEP, "Keep each file's limit"),
+            (VIEWS_LIMIT, "Limit to the number below"),
+            (VIEWS_UNLIMITED, "No limit"),
+        ],
+    )
+    max_views = forms.CharField(
+        label="Maximum views",
+        required=False,
+        widget=forms.NumberInput(
+            attrs={"min": 1, "max": options.MAX_VIEWS, "inputmode": "numeric"}
+        ),
+        help_text="Used with “Limit to the number below”; it must be more than a file's views.",
+    )
+    remove_password = forms.BooleanField(label="Remove the password", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        expires = self.fields["expires"]
+        assert isinstance(expires, forms.ChoiceField)
+        expires.choices = [
+            (KEEP, "Keep each file's expiry"),
+            (NEVER, "Never: keep the files"),
+            *[(value, f"{label} from now") for value, label in EXPIRY_CHOICES],
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
+        if cleaned.get("views") == VIEWS_LIMIT:
+            try:
+                cleaned["max_views"] = _parsed(
+                    options.parse_views, cleaned.get("max_views") or "", name="Maximum views"
+                )
+            except forms.ValidationError as exc:
+                self.add_error("max_views", exc)
+        return cleaned
+
+    def bulk_options(self, now: datetime) -> BulkOptions:
+        data = self.cleaned_data
+        choice = data["expires"]
+        expires_at = None
+        if choice not in (KEEP, NEVER):
+            expires_at = now + _parsed(options.parse_duration, choice, name="Delete after")
+        return BulkOptions(
+            set_expiry=choice != KEEP,
+            expires_at=expires_at,
+            set_max_views=data["views"] != VIEWS_KEEP,
+            max_views=data["max_views"] if data["views"] == VIEWS_LIMIT else None,
+            remove_password=data["remove_password"],
+        )
+
+
+class AlbumForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=100)
+    description = forms.CharField(
+        label="Description",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    is_public = forms.BooleanField(
+        label="Shared: anyone with the link can see it",
+        required=False,
+        help_text="Files past their expiry or their views never show; locked files ask for "
+        "their password.",
+    )
+
+
+class AlbumChoiceForm(forms.Form):
+    """Where the library's "Add to album" puts the selected files: an album or a new one."""
+
+    album = forms.ModelChoiceField(
+        label="Album", queryset=Album.objects.none(), required=False, empty_label="A new album…"
+    )
+    new_title = forms.CharField(label="New album's title", max_length=100, required=False)
+
+    def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        album = self.fields["album"]
+        assert isinstance(album, forms.ModelChoiceField)
+        album.queryset = Album.objects.filter(owner=owner)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
+        if not cleaned.get("album") and not (cleaned.get("new_title") or "").strip():
+            self.add_error("new_title", "Choose an album, or give the new one a title.")
+        return cleaned

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 
@@ -43,7 +44,11 @@ class Upload(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["owner", "-created_at"]),
+            # The media library's sorts (selectors.upload_library_page): the owner's files in
+            # key order, id last so a page can start after any row (keyset pagination).
+            models.Index(fields=["owner", "created_at", "id"], name="upload_owner_date"),
+            models.Index(fields=["owner", "size", "id"], name="upload_owner_size"),
+            models.Index(fields=["owner", "original_name", "id"], name="upload_owner_orig_name"),
             models.Index(
                 fields=["created_at"],
                 condition=models.Q(thumbnail_pending=True),
@@ -80,6 +85,67 @@ class Upload(models.Model):
 
     def can_be_deleted_by(self, user: object) -> bool:
         return getattr(user, "pk", None) == self.owner_id or bool(getattr(user, "is_staff", False))
+
+    @property
+    def kind(self) -> str:
+        """The media library's type: image, video, audio, text or other."""
+        major = self.content_type.split("/", 1)[0]
+        return major if major in KIND_PREFIXES else "other"
+
+    @property
+    def extension(self) -> str:
+        return self.name.rpartition(".")[2] if "." in self.name else ""
+
+
+# Types of the media library's filter, each a Content-Type prefix ("other": none of them).
+KIND_PREFIXES = ("image", "video", "audio", "text")
+
+
+def new_share_slug() -> str:
+    """72 random bits: an album's share link cannot be guessed, only given out."""
+    return secrets.token_urlsafe(9)
+
+
+class Album(models.Model):
+    """An owner's named set of files. Shared, it has a public page at /a/<slug>/ that shows
+    each file as its own options allow (uploads/views.py, album_public)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="albums"
+    )
+    title = models.CharField(max_length=100)
+    description = models.CharField(max_length=500, blank=True, default="")
+    slug = models.CharField(max_length=16, unique=True, default=new_share_slug)
+    is_public = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    uploads = models.ManyToManyField(Upload, through="AlbumItem", related_name="albums")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "created_at"], name="album_owner_date")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AlbumItem(models.Model):
+    """A file in an album; it goes with the file (CASCADE), so a deleted file leaves every
+    album at once."""
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="items")
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="album_items")
+    position = models.PositiveIntegerField(default=0)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["album", "upload"], name="album_item_unique")
+        ]
+        indexes = [models.Index(fields=["album", "position", "id"], name="album_item_order")]
+
+    def __str__(self) -> str:
+        return f"{self.album_id}:{self.upload_id}"
 
 
 class RegistrationKey(models.Model):

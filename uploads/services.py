@@ -13,6 +13,7 @@ import string
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -26,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from accounts.models import Token, User
@@ -48,7 +49,14 @@ from uploads.errors import (
     QuotaExceeded,
     UsernameTaken,
 )
-from uploads.models import PREVIEW_IMAGE_TYPES, RegistrationKey, Upload
+from uploads.models import (
+    PREVIEW_IMAGE_TYPES,
+    Album,
+    AlbumItem,
+    RegistrationKey,
+    Upload,
+    new_share_slug,
+)
 from uploads.options import UploadOptions
 from uploads.storage import upload_storage
 from webhooks import events, payloads
@@ -673,3 +681,152 @@ def storage_reconcile(*, fix: bool, min_age_seconds: float = 0) -> StorageReport
                 if not storage.exists(name):
                     Upload.objects.filter(name=name).delete()
     return StorageReport(orphans=orphans, dangling=dangling, recent=recent)
+
+
+# --- media library: bulk changes ----------------------------------------------------------------
+@dataclass(frozen=True)
+class BulkResult:
+    done: list[str] = field(default_factory=list)
+    # (file name, the message the one-file service gave)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BulkOptions:
+    """What a bulk change sets; what it does not set stays each file's own."""
+
+    set_expiry: bool = False
+    expires_at: datetime | None = None
+    set_max_views: bool = False
+    max_views: int | None = None
+    remove_password: bool = False
+
+
+# Not atomic as a whole, on purpose: each file goes through its own atomic one-file service, so
+# one file that cannot be changed (a storage error, a limit below its views) is reported and
+# the others are still done.
+def uploads_delete(*, uploads: Iterable[Upload]) -> BulkResult:
+    result = BulkResult()
+    for upload in uploads:
+        try:
+            upload_delete(upload=upload)
+        except ApiError as exc:
+            result.failed.append((upload.name, exc.message))
+        else:
+            result.done.append(upload.name)
+    return result
+
+
+def uploads_update_options(*, uploads: Iterable[Upload], change: BulkOptions) -> BulkResult:
+    result = BulkResult()
+    for upload in uploads:
+        try:
+            upload_update_options(
+                upload=upload,
+                expires_at=change.expires_at if change.set_expiry else upload.expires_at,
+                max_views=change.max_views if change.set_max_views else upload.max_views,
+                remove_password=change.remove_password,
+                embed_title=upload.embed_title,
+                embed_color=upload.embed_color,
+                embed_description=upload.embed_description,
+            )
+        except ApiError as exc:
+            result.failed.append((upload.name, exc.message))
+        else:
+            result.done.append(upload.name)
+    return result
+
+
+# --- albums --------------------------------------------------------------------------------------
+ALBUM_TITLE_LENGTH = 100
+ALBUM_DESCRIPTION_LENGTH = 500
+
+
+def _album_text(title: str, description: str) -> tuple[str, str]:
+    title, description = " ".join(title.split()), description.strip()
+    if not title:
+        raise InvalidInput("An album needs a title.")
+    if len(title) > ALBUM_TITLE_LENGTH:
+        raise InvalidInput(f"The title must be at most {ALBUM_TITLE_LENGTH} characters long.")
+    if len(description) > ALBUM_DESCRIPTION_LENGTH:
+        raise InvalidInput(
+            f"The description must be at most {ALBUM_DESCRIPTION_LENGTH} characters long."
+        )
+    return title, description
+
+
+@transaction.atomic
+def album_create(
+    *, owner: User, title: str, description: str = "", is_public: bool = False
+) -> Album:
+    title, description = _album_text(title, description)
+    return Album.objects.create(
+        owner=owner, title=title, description=description, is_public=is_public
+    )
+
+
+@transaction.atomic
+def album_update(*, album: Album, title: str, description: str, is_public: bool) -> Album:
+    """Rename, describe, share or stop sharing. Stopping makes the public page 404 at once;
+    sharing again uses the same link (rotate it to end the old one)."""
+    album.title, album.description = _album_text(title, description)
+    album.is_public = is_public
+    album.save(update_fields=["title", "description", "is_public"])
+    return album
+
+
+@transaction.atomic
+def album_delete(*, album: Album) -> None:
+    """The album and its list go; the files stay."""
+    album.delete()
+
+
+@transaction.atomic
+def album_add_uploads(*, album: Album, uploads: Iterable[Upload]) -> int:
+    """Add the album owner's files at the end, in the given order; files already in it and
+    other users' files are skipped. Returns how many were added."""
+    album = Album.objects.select_for_update().get(pk=album.pk)
+    present = set(AlbumItem.objects.filter(album=album).values_list("upload_id", flat=True))
+    last = AlbumItem.objects.filter(album=album).aggregate(last=Max("position"))["last"]
+    position = -1 if last is None else last
+    items = []
+    for upload in uploads:
+        if upload.owner_id != album.owner_id or upload.pk in present:
+            continue
+        present.add(upload.pk)
+        position += 1
+        items.append(AlbumItem(album=album, upload=upload, position=position))
+    AlbumItem.objects.bulk_create(items)
+    return len(items)
+
+
+@transaction.atomic
+def album_remove_uploads(*, album: Album, uploads: Iterable[Upload]) -> int:
+    """Take files out of the album (they stay in the library). Returns how many."""
+    ids = [upload.pk for upload in uploads]
+    removed, _ = AlbumItem.objects.filter(album=album, upload_id__in=ids).delete()
+    return removed
+
+
+@transaction.atomic
+def album_move(*, album: Album, upload: Upload, offset: int) -> bool:
+    """Move a file `offset` places (-1: one earlier, 1: one later); False when it cannot."""
+    items = list(
+        AlbumItem.objects.select_for_update().filter(album=album).order_by("position", "id")
+    )
+    index = next((i for i, item in enumerate(items) if item.upload_id == upload.pk), None)
+    if index is None or not 0 <= index + offset < len(items):
+        return False
+    items.insert(index + offset, items.pop(index))
+    for position, item in enumerate(items):
+        item.position = position
+    AlbumItem.objects.bulk_update(items, ["position"])
+    return True
+
+
+@transaction.atomic
+def album_rotate_slug(*, album: Album) -> Album:
+    """A new share link; the old one answers 404 from now on."""
+    album.slug = new_share_slug()
+    album.save(update_fields=["slug"])
+    return album

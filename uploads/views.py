@@ -10,11 +10,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,8 +30,17 @@ from nekosite.lib.serving import stored_file_response
 from nekosite.lib.slowbody import accepts_files
 from nekosite.lib.thumbnails import SLOT_RETRY_AFTER, ThumbnailBusy
 from uploads import access, selectors, services, viewcount
-from uploads.forms import DeleteAccountForm, FileOptionsForm, SignupForm, UploadForm
-from uploads.models import Upload
+from uploads.forms import (
+    AlbumChoiceForm,
+    AlbumForm,
+    BulkOptionsForm,
+    DeleteAccountForm,
+    FileOptionsForm,
+    LibraryFilterForm,
+    SignupForm,
+    UploadForm,
+)
+from uploads.models import Album, Upload
 from uploads.storage import upload_storage
 from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
 
@@ -43,6 +53,12 @@ PAGE_SIZE = 50
 def file_thumbnail(request: AuthenticatedHttpRequest, name: str) -> HttpResponseBase:
     """The owner's dashboard thumbnail of an image upload (made once, then kept)."""
     upload = selectors.upload_get_for_user(user=request.user, name=name)
+    return _thumbnail_response(request, upload, cache_control="private, max-age=86400")
+
+
+def _thumbnail_response(
+    request: HttpRequest, upload: Upload | None, *, cache_control: str
+) -> HttpResponseBase:
     try:
         thumbnail = services.upload_thumbnail_ensure(upload=upload) if upload else None
     except ThumbnailBusy:
@@ -63,7 +79,7 @@ def file_thumbnail(request: AuthenticatedHttpRequest, name: str) -> HttpResponse
         size=storage.size(thumbnail),
         etag=f"thumb-{upload.sha256}",
         last_modified=upload.created_at,
-        cache_control="private, max-age=86400",
+        cache_control=cache_control,
     )
 
 
@@ -202,9 +218,7 @@ def _files_context(request: AuthenticatedHttpRequest, form: UploadForm | None = 
     _, token = services.filehost_token_for(user=request.user)
     used_bytes, used_files = selectors.upload_usage(user=request.user)
     return {
-        "uploads": Paginator(selectors.upload_list_for_user(user=request.user), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        ),
+        **_library_context(request),
         "form": form or UploadForm(),
         "token": token,
         "used_bytes": used_bytes,
@@ -265,7 +279,131 @@ def _files(request: AuthenticatedHttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"{label} uploaded as {created.name}.")
         return redirect(FILES_URL)
-    return render(request, "uploads/files.html", _files_context(request))
+    return _remember_library_view(
+        request, render(request, "uploads/files.html", _files_context(request))
+    )
+
+
+# --- media library ------------------------------------------------------------------------------
+LIBRARY_VIEWS = ("list", "grid")
+LIBRARY_VIEW_COOKIE = "library_view"
+
+
+def _library_view(request: HttpRequest) -> str:
+    """List or grid: `?view=` when given (then remembered in a cookie), else the cookie."""
+    chosen = request.GET.get("view") or request.COOKIES.get(LIBRARY_VIEW_COOKIE, "")
+    return chosen if chosen in LIBRARY_VIEWS else "list"
+
+
+def _remember_library_view(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    chosen = request.GET.get("view", "")
+    if chosen in LIBRARY_VIEWS and request.COOKIES.get(LIBRARY_VIEW_COOKIE) != chosen:
+        response.set_cookie(
+            LIBRARY_VIEW_COOKIE,
+            chosen,
+            max_age=365 * 86400,
+            samesite="Lax",
+            httponly=True,
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
+
+
+def _library_context(request: AuthenticatedHttpRequest) -> dict:
+    """The media library part of the files page: one page of files in keyset order (no count
+    of the matches, so a page costs the same at file 10 and file 10,000)."""
+    form = LibraryFilterForm(request.GET, auto_id="library_%s")
+    page = selectors.upload_library_page(
+        user=request.user,
+        query=form.library_query(timezone.now()),
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+        size=PAGE_SIZE,
+    )
+    return {
+        "library_form": form,
+        "library": page,
+        "uploads": page.uploads,
+        "library_view": _library_view(request),
+    }
+
+
+def _back_to_library(request: HttpRequest) -> str:
+    """Where a bulk action returns: the library page it came from (same filters and page)."""
+    target = request.POST.get("next", "")
+    files_url = reverse(FILES_URL)
+    if target.startswith(files_url) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return files_url
+
+
+def _report(request: HttpRequest, result: services.BulkResult, done: str) -> None:
+    if result.done:
+        messages.success(request, done.format(count=len(result.done)))
+    for name, message in result.failed:
+        messages.error(request, f"{name}: {message}")
+
+
+BULK_ACTIONS = {
+    "delete": "Delete",
+    "options": "Change the options of",
+    "album": "Add to an album",
+}
+
+
+@login_required
+@require_POST
+def files_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The library's bulk actions on the selected files. The first POST (from the library)
+    shows what will happen and asks for the details; the second (`confirm`) does it, file by
+    file through the one-file services. Names that are not the user's files are ignored."""
+    back = _back_to_library(request)
+    action = request.POST.get("action", "")
+    uploads = list(
+        selectors.uploads_by_names_for_user(user=request.user, names=request.POST.getlist("names"))
+    )
+    if action not in BULK_ACTIONS:
+        messages.error(request, "Choose what to do with the selected files.")
+        return redirect(back)
+    if not uploads:
+        messages.error(request, "Select at least one of your files first.")
+        return redirect(back)
+    confirmed = "confirm" in request.POST
+    form: BulkOptionsForm | AlbumChoiceForm | None = None
+    if action == "delete":
+        if confirmed:
+            _report(request, services.uploads_delete(uploads=uploads), "Deleted {count} file(s).")
+            return redirect(back)
+    elif action == "options":
+        form = BulkOptionsForm(request.POST if confirmed else None)
+        if confirmed and form.is_valid():
+            change = form.bulk_options(timezone.now())
+            result = services.uploads_update_options(uploads=uploads, change=change)
+            _report(request, result, "The options of {count} file(s) have been saved.")
+            return redirect(back)
+    else:
+        form = AlbumChoiceForm(request.POST if confirmed else None, owner=request.user)
+        if confirmed and form.is_valid():
+            try:
+                album = form.cleaned_data["album"] or services.album_create(
+                    owner=request.user, title=form.cleaned_data["new_title"]
+                )
+            except ApiError as exc:
+                form.add_error("new_title", exc.message)
+            else:
+                added = services.album_add_uploads(album=album, uploads=uploads)
+                messages.success(request, f"Added {added} file(s) to {album.title}.")
+                return redirect("uploads_dashboard:album", album_id=album.pk)
+    context = {
+        "action": action,
+        "verb": BULK_ACTIONS[action],
+        "uploads": uploads,
+        "form": form,
+        "back": back,
+    }
+    return render(request, "uploads/files_bulk.html", context)
 
 
 @login_required
@@ -352,3 +490,144 @@ def sharex(request: AuthenticatedHttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- albums -------------------------------------------------------------------------------------
+ALBUMS_URL = "uploads_dashboard:albums"
+
+
+def _album_for_user(request: AuthenticatedHttpRequest, album_id: int) -> Album:
+    album = selectors.album_get_for_user(user=request.user, album_id=album_id)
+    if album is None:
+        raise Http404("This album does not exist.")
+    return album
+
+
+def album_share_url(album: Album) -> str:
+    return settings.SITE_URL + reverse("albums_public:album", args=[album.slug])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def album_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The owner's albums; POST creates one."""
+    form = AlbumForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            album = services.album_create(owner=request.user, **form.cleaned_data)
+        except ApiError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Album {album.title} created. Add files from My files.")
+            return redirect("uploads_dashboard:album", album_id=album.pk)
+    albums = selectors.album_list_for_user(user=request.user)
+    return render(request, "uploads/albums.html", {"albums": albums, "form": form})
+
+
+@never_cache  # the page shows the share link: a capability, like a token
+@login_required
+@require_http_methods(["GET", "POST"])
+def album_detail(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
+    """One album: its files, its details (POST saves them) and its share link."""
+    album = _album_for_user(request, album_id)
+    initial = {"title": album.title, "description": album.description, "is_public": album.is_public}
+    form = AlbumForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.album_update(album=album, **form.cleaned_data)
+        except ApiError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Album {album.title} saved.")
+            return redirect("uploads_dashboard:album", album_id=album.pk)
+    context = {
+        "album": album,
+        "form": form,
+        "items": selectors.album_items(album=album),
+        "share_url": album_share_url(album),
+        "now": timezone.now(),
+    }
+    return render(request, "uploads/album.html", context)
+
+
+@login_required
+@require_POST
+def album_remove(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
+    album = _album_for_user(request, album_id)
+    uploads = selectors.uploads_by_names_for_user(
+        user=request.user, names=request.POST.getlist("names")
+    )
+    removed = services.album_remove_uploads(album=album, uploads=uploads)
+    if removed:
+        messages.success(request, f"Removed {removed} file(s) from {album.title}.")
+    else:
+        messages.error(request, "Select at least one file of the album first.")
+    return redirect("uploads_dashboard:album", album_id=album.pk)
+
+
+@login_required
+@require_POST
+def album_move(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
+    album = _album_for_user(request, album_id)
+    upload = selectors.upload_get_for_user(user=request.user, name=request.POST.get("name", ""))
+    offset = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
+    if upload is None or offset is None:
+        raise Http404("This file is not in the album.")
+    services.album_move(album=album, upload=upload, offset=offset)
+    return redirect(reverse("uploads_dashboard:album", args=[album.pk]) + f"#item-{upload.name}")
+
+
+@login_required
+@require_POST
+def album_rotate(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
+    album = services.album_rotate_slug(album=_album_for_user(request, album_id))
+    messages.success(request, "The album has a new share link; the old one no longer works.")
+    return redirect("uploads_dashboard:album", album_id=album.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def album_delete(request: AuthenticatedHttpRequest, album_id: int) -> HttpResponse:
+    """GET asks (it works without JavaScript); POST deletes the album, never its files."""
+    album = _album_for_user(request, album_id)
+    if request.method == "POST":
+        services.album_delete(album=album)
+        messages.success(request, f"Album {album.title} deleted; its files are still in My files.")
+        return redirect(ALBUMS_URL)
+    return render(request, "uploads/album_delete.html", {"album": album})
+
+
+# --- shared albums (public) ---------------------------------------------------------------------
+SHARED_THUMBNAIL_CACHE = "private, max-age=300"
+
+
+def _shared_album(slug: str) -> Album:
+    album = selectors.album_get_shared(slug=slug)
+    if album is None:
+        raise Http404("This album does not exist.")
+    return album
+
+
+@require_http_methods(["GET", "HEAD"])
+def album_public(request: HttpRequest, slug: str) -> HttpResponse:
+    """A shared album, for anyone with the link. Each file shows as its options allow: past
+    its expiry or its views it is left out; with a password it is locked (no thumbnail; its
+    link leads to the password page). A file's own bytes are never embedded, so showing the
+    album takes no view from a file with a view limit: pictures show their stored thumbnail."""
+    album = _shared_album(slug)
+    items = list(selectors.album_items_shared(album=album))
+    response = render(request, "uploads/album_public.html", {"album": album, "items": items})
+    # Unsharing, rotating the link or locking a file must take effect at once.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"  # the share link stays off other sites' logs
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def album_thumbnail(request: HttpRequest, slug: str, name: str) -> HttpResponseBase:
+    """The stored thumbnail of a picture in a shared album; none for a locked file."""
+    album = _shared_album(slug)
+    item = selectors.album_items_shared(album=album).filter(upload__name=name).first()
+    upload = item.upload if item is not None and not item.upload.has_password else None
+    return _thumbnail_response(request, upload, cache_control=SHARED_THUMBNAIL_CACHE)

@@ -652,3 +652,175 @@ def test_pages_load_without_a_console_error(site_page: Any, path: str) -> None:
     answer = site_page.goto(path)
     assert answer.status == 200
     site_page.wait_for_load_state("networkidle")
+
+
+# --- issue #21: the media library and albums --------------------------------------------------
+def upload_with_the_plain_form(
+    browser: Any, site: RealServer, username: str, batches: list[tuple[list[Path], dict]]
+) -> None:
+    """Sign up and upload without JavaScript (the stable no-JS form), one POST per batch with
+    that batch's options."""
+    with new_tab(browser, site.url, site.url, site.upload_url, java_script_enabled=False) as tab:
+        sign_up(tab, username)
+        for files, options in batches:
+            tab.goto("/dashboard/files/")
+            if options:
+                choose_upload_options(tab, **options)
+            tab.set_input_files("#id_files", [str(path) for path in files])
+            tab.click("#upload-form button[type=submit]")
+            tab.wait_for_load_state()
+            for path in files:
+                assert f"{path.name} uploaded as" in tab.inner_text(".messages")
+
+
+def card(page: Any, original_name: str) -> Any:
+    name = page.locator(".file-original").get_by_text(original_name, exact=True)
+    return page.locator(".library-card", has=name)
+
+
+def test_media_library_grid_search_sort_and_bulk_delete(
+    site: RealServer, site_page: Any, browser: Any, shoot: Any, tmp_path: Path
+) -> None:
+    """Issue #21: "grid and list views with thumbnails, search by name and type, sort by date,
+    size and name ... bulk select with delete"."""
+    page, username = site_page, unique("librarian")
+    files = [
+        png(tmp_path / "alpha-cat.png", (40, 30), "orange"),
+        png(tmp_path / "beta-cat.png", (30, 40), "teal"),
+        png(tmp_path / "delta-cat.png", (20, 20), "pink"),
+    ]
+    notes = tmp_path / "gamma-notes.txt"
+    notes.write_text("not a cat\n")
+    upload_with_the_plain_form(browser, site, username, [([*files, notes], {})])
+    log_in(page, username)
+
+    page.goto("/dashboard/files/")
+    page.click("a.view-grid")
+    page.wait_for_selector(".library-grid")
+    assert page.locator(".library-card").count() == 4
+    page.goto("/dashboard/files/")  # the choice is remembered
+    assert page.locator(".library-grid").count() == 1
+    # Pictures show their server-made thumbnail; the text file an icon.
+    thumb = card(page, "alpha-cat.png").locator("img.library-thumb")
+    thumb.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
+    assert card(page, "gamma-notes.txt").locator(".file-icon-text").count() == 1
+
+    page.fill("#library_q", "CAT")
+    page.select_option("#library_sort", "name-desc")
+    page.click(".library-filters button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator(".library-card .file-original").all_inner_texts() == [
+        "delta-cat.png",
+        "beta-cat.png",
+        "alpha-cat.png",
+    ]
+    page.select_option("#library_type", "text")
+    page.fill("#library_q", "")
+    page.click(".library-filters button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator(".library-card .file-original").all_inner_texts() == ["gamma-notes.txt"]
+    page.goto("/dashboard/files/?q=cat&sort=name")
+    shoot(page, "journey-library-grid")
+
+    # Select all on the page, then just two.
+    page.check("#select-all")
+    assert page.locator("input.js-select:checked").count() == 3
+    page.uncheck("#select-all")
+    assert page.locator("input.js-select:checked").count() == 0
+    links = []
+    for original in ("alpha-cat.png", "beta-cat.png"):
+        card(page, original).locator("input.js-select").check()
+        links.append(card(page, original).locator("a.file-name").get_attribute("href"))
+    assert all(link.startswith(site.upload_url) for link in links)
+    assert page.inner_text("#library-results .selected-count") == "2 selected"
+
+    page.click("button[name=action][value=delete]")
+    page.wait_for_url("**/dashboard/files/bulk/")
+    assert page.inner_text("h1") == "Delete 2 files?"
+    shoot(page, "journey-library-bulk-delete")
+    page.click("#bulk-confirm button[type=submit]")
+    page.wait_for_url("**/dashboard/files/?q=cat&sort=name")
+    assert "Deleted 2 file(s)." in page.inner_text(".messages")
+    assert page.locator(".library-card .file-original").all_inner_texts() == ["delta-cat.png"]
+    for link in links:
+        assert page.request.get(link).status == 404
+
+
+def test_album_shared_by_link_shows_files_locks_protected_ones_and_the_link_rotates(
+    site: RealServer, site_page: Any, browser: Any, shoot: Any, tmp_path: Path
+) -> None:
+    """Issue #21: "albums — create, add and remove files, a public album page with a share
+    link that honours each file's options (password, expiry)"."""
+    page, username = site_page, unique("curator")
+    notes = tmp_path / "trip-notes.txt"
+    notes.write_text("day 1: cats\n")
+    upload_with_the_plain_form(
+        browser,
+        site,
+        username,
+        [
+            ([png(tmp_path / "beach.png", (64, 48), "gold"), notes], {}),
+            ([png(tmp_path / "secret.png", (30, 30), "black")], {"password": "open sesame"}),
+        ],
+    )
+    log_in(page, username)
+    page.goto("/dashboard/files/?view=grid")
+    page.check("#select-all")
+    page.click("button[name=action][value=album]")
+    page.wait_for_url("**/dashboard/files/bulk/")
+    page.fill("#id_new_title", "Summer trip")
+    page.click("#bulk-confirm button[type=submit]")
+    page.wait_for_url("**/dashboard/files/albums/*/")
+    assert "Added 3 file(s) to Summer trip." in page.inner_text(".messages")
+    assert page.locator(".album-items .library-card").count() == 3
+    assert "Private: only you see it." in page.inner_text("main")
+
+    page.check("#id_is_public")
+    page.click("form:has(#id_title) button[type=submit]")
+    page.wait_for_load_state()
+    share = page.input_value("#share-url")
+    assert share.startswith(f"{site.url}/a/")
+    shoot(page, "journey-album")
+
+    with new_tab(browser, site.url, site.url, site.upload_url) as visitor:
+        visitor.goto(share)
+        assert visitor.inner_text("h1") == "Summer trip"
+        assert visitor.locator(".library-card").count() == 3
+        beach = visitor.locator(".library-card", has_text="beach.png")
+        image = beach.locator("img")
+        visitor.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        assert "trip-notes.txt" in visitor.inner_text(".shared-album")
+        locked = visitor.locator(".library-card.locked")
+        assert locked.count() == 1 and locked.locator("img").count() == 0
+        assert "Password-protected" in locked.inner_text()
+        link = locked.locator("a.file-name").get_attribute("href")
+        assert link.startswith(site.upload_url)
+        assert "This file is protected" in visitor.request.get(link).text()
+        beach_link = beach.locator("a.file-name").get_attribute("href")
+        assert beach_link.startswith(site.upload_url)
+        assert visitor.request.get(beach_link).body() == (tmp_path / "beach.png").read_bytes()
+        shoot(visitor, "journey-album-shared")
+
+        # Remove a file: it leaves the shared page.
+        page.locator(".album-items .library-card", has_text="trip-notes.txt").locator(
+            "input[name=names]"
+        ).check()
+        page.click("#album-remove-form button[type=submit]")
+        page.wait_for_load_state()
+        assert "Removed 1 file(s) from Summer trip." in page.inner_text(".messages")
+        visitor.reload()
+        assert visitor.locator(".library-card").count() == 2
+
+        # A new link ends the old one.
+        page.click("form[action$='/rotate/'] button[type=submit]")
+        page.wait_for_load_state()
+        assert "the old one no longer works" in page.inner_text(".messages")
+        new_share = page.input_value("#share-url")
+        assert new_share != share
+        assert visitor.request.get(share).status == 404
+        assert visitor.request.get(new_share).status == 200

@@ -17,7 +17,8 @@ from catalog.models import Image
 from catalog.services import character_get_or_create, image_thumbnail_ensure
 from catalog.tests.factories import make_category, make_image
 from uploads.options import UploadOptions
-from uploads.services import upload_create
+from uploads.services import album_add_uploads, album_create, upload_create
+from uploads.tests.conftest import png_bytes
 from webhooks import services as webhook_services
 from webhooks import signing
 from webhooks.models import Delivery, Event, Webhook
@@ -114,6 +115,21 @@ def site(settings: Any, live_server: Any, tmp_path: Path) -> dict[str, str]:
             embed_color="#ff66aa",
         ),
     )
+    # Issue #21: an album, shared, with a picture, a text file and a locked file.
+    picture_data = png_bytes((64, 48))
+    picture = upload_create(
+        owner=owner,
+        file=io.BytesIO(picture_data),
+        client_name="a-cat-with-a-long-name-for-phones.png",
+        size=len(picture_data),
+    )
+    album = album_create(
+        owner=owner,
+        title="Summer trip with a rather long title for a phone",
+        description="Cats, beaches and notes.",
+        is_public=True,
+    )
+    album_add_uploads(album=album, uploads=[picture, with_options, *owner.uploads.all()])
     approved = account_services.application_request(
         user=owner, name="Kaguya bot", purpose="Discord images", scopes=["image:list"]
     )
@@ -143,11 +159,18 @@ def site(settings: Any, live_server: Any, tmp_path: Path) -> dict[str, str]:
         "application": f"/dashboard/applications/{approved.pk}/",
         "webhook": f"/dashboard/webhooks/{webhook.pk}/",
         "file_options": f"/dashboard/files/{with_options.name}/options/",
+        "album": f"/dashboard/files/albums/{album.pk}/",
+        "album_public": f"/a/{album.slug}/",
     }
 
 
 def audit(page: Any, shoot: Any, path: str, name: str, current: str | None) -> list[str]:
     page.goto(path)
+    return audit_here(page, shoot, path, name, current)
+
+
+def audit_here(page: Any, shoot: Any, path: str, name: str, current: str | None) -> list[str]:
+    """Audit the page the tab is on now (one reached by a form, say)."""
     page.wait_for_load_state("networkidle")
     problems = []
     for width, label in ((1280, "desktop"), (390, "phone")):
@@ -171,6 +194,7 @@ def test_public_pages_pass_the_audit(page: Any, shoot: Any, site: dict[str, str]
         ("/accounts/login/", "login", "Log in"),
         ("/accounts/signup/", "signup", "Sign up"),
         ("/?q=nothing-matches", "gallery-empty", "Gallery"),
+        (site["album_public"], "album-public", None),
     ):
         problems += audit(page, shoot, path, name, current)
     assert problems == []
@@ -186,6 +210,11 @@ def test_dashboard_pages_pass_the_audit(page: Any, shoot: Any, site: dict[str, s
     for path, name, current in (
         ("/dashboard/", "dashboard", "Dashboard"),
         ("/dashboard/files/", "files", "My files"),
+        ("/dashboard/files/?view=grid", "files-grid", "My files"),
+        ("/dashboard/files/?view=list&q=nothing-matches", "files-no-match", "My files"),
+        ("/dashboard/files/albums/", "albums", "My files"),
+        (site["album"], "album", "My files"),
+        (site["album"] + "delete/", "album-delete", "My files"),
         (site["file_options"], "file-options", "My files"),
         ("/dashboard/applications/", "applications", "Dashboard"),
         ("/dashboard/applications/new/", "application-new", "Dashboard"),
@@ -198,6 +227,12 @@ def test_dashboard_pages_pass_the_audit(page: Any, shoot: Any, site: dict[str, s
         ("/accounts/delete/", "delete-account", "Dashboard"),
     ):
         problems += audit(page, shoot, path, name, current)
+    # The library's bulk pages, reached by its form.
+    for action, name in (("delete", "delete"), ("options", "options"), ("album", "album")):
+        page.goto("/dashboard/files/")
+        page.check("#select-all")
+        page.click(f"button[name=action][value={action}]")
+        problems += audit_here(page, shoot, f"bulk {action}", f"files-bulk-{name}", "My files")
     assert problems == []
     # The dashboard tabs mark where you are, too.
     page.goto("/dashboard/files/")
