@@ -44,9 +44,14 @@ EXPIRES_PATTERN = (
     ")$"
 )
 MAX_VIEWS_PATTERN = "^(?:[1-9][0-9]{0,5}|1000000)$"
-# 4 to 128 characters with no control character and no space at either end (HTTP servers
-# strip those from header values).
-PASSWORD_PATTERN = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"  # noqa: S105 (a pattern)
+# Passwords: 4 to 128 characters, no space at either end (HTTP servers strip those from header
+# values).
+# Header values are Latin-1: the schema lists its printable characters (the parsers, which also
+# read the dashboard's forms, accept any text without control characters).
+PASSWORD_PATTERN = r"^[\x21-\x7e\xa1-\xff](?:[\x20-\x7e\xa0-\xff]*[\x21-\x7e\xa1-\xff])?$"  # noqa: S105
+TEXT_PATTERN = r"^[\x20-\x7e\xa0-\xff]*$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # in one-line values (headers, tus metadata)
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # forms
 
 
 class OptionError(ValueError):
@@ -94,6 +99,8 @@ def parse_password(text: str, *, name: str = "file-password") -> str:
     low, high = PASSWORD_LENGTH
     if not low <= len(text) <= high:
         raise OptionError(f"{name} must be {low} to {high} characters long.")
+    if _CONTROL.search(text):
+        raise OptionError(f"{name} must not contain control characters.")
     return text
 
 
@@ -104,9 +111,13 @@ def parse_color(text: str, *, name: str = "embed-color") -> str:
     return "#" + match.group(1).lower()
 
 
-def parse_text(text: str, *, name: str, limit: int) -> str:
+def parse_text(text: str, *, name: str, limit: int, one_line: bool = False) -> str:
+    """Whitespace runs become one space. `one_line` (headers, tus metadata): no tab or line
+    break either, as the OpenAPI schema says; a form's text area may have line breaks."""
+    if (_CONTROL if one_line else _CONTROL_BUT_LINES).search(text):
+        raise OptionError(f"{name} must not contain control characters.")
     value = " ".join(text.split())
-    if len(value) > limit:
+    if len(text.strip()) > limit:
         raise OptionError(f"{name} must be at most {limit} characters long.")
     return value
 
@@ -135,12 +146,12 @@ _HEADERS = {
     "keep-metadata": ("keep_metadata", lambda v: parse_bool(v, name="keep-metadata")),
     "embed-title": (
         "embed_title",
-        lambda v: parse_text(v, name="embed-title", limit=TITLE_LENGTH),
+        lambda v: parse_text(v, name="embed-title", limit=TITLE_LENGTH, one_line=True),
     ),
     "embed-color": ("embed_color", lambda v: parse_color(v)),
     "embed-description": (
         "embed_description",
-        lambda v: parse_text(v, name="embed-description", limit=DESCRIPTION_LENGTH),
+        lambda v: parse_text(v, name="embed-description", limit=DESCRIPTION_LENGTH, one_line=True),
     ),
     "embed": ("want_embed_url", lambda v: parse_bool(v, name="embed")),
 }

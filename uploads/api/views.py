@@ -379,11 +379,11 @@ UPLOAD_OPTIONS = [
        "files (removed by default).", False,
        {"type": "string", "enum": ["true", "false"]}),
     _h("embed-title", "Title chat apps show for the embed page (at most 100 characters).", False,
-       {"type": "string", "maxLength": 100, "pattern": NO_CONTROL_PATTERN}),
+       {"type": "string", "maxLength": 100, "pattern": options.TEXT_PATTERN}),
     _h("embed-color", "Colour of the embed, #rrggbb.", False,
        {"type": "string", "pattern": "^#?[0-9a-fA-F]{6}$"}),
     _h("embed-description", "Description for the embed page (at most 300 characters).", False,
-       {"type": "string", "maxLength": 300, "pattern": NO_CONTROL_PATTERN}),
+       {"type": "string", "maxLength": 300, "pattern": options.TEXT_PATTERN}),
     _h("embed", "true: the answer also carries `embed`, the URL of the file's embed page.",
        False, {"type": "string", "enum": ["true", "false"]}),
 ]  # fmt: skip

@@ -115,3 +115,13 @@ def test_the_schema_patterns_accept_only_what_the_parsers_accept() -> None:
         and not password.match(" open")
         and not password.match("open ")
     )
+
+
+def test_one_line_values_refuse_tabs_and_form_text_keeps_its_line_breaks() -> None:
+    with pytest.raises(OptionError, match="control characters"):
+        options.parse_text("a\tb", name="embed-description", limit=300, one_line=True)
+    with pytest.raises(OptionError, match="control characters"):
+        options.parse_text("a\x00b", name="embed-description", limit=300)
+    assert options.parse_text("A cat\nin a hat", name="embed-description", limit=300) == (
+        "A cat in a hat"
+    )
