@@ -84,6 +84,27 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+def _max_views_field(help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label="Maximum views",
+        required=False,
+        widget=forms.NumberInput(
+            attrs={"min": 1, "max": options.MAX_VIEWS, "inputmode": "numeric"}
+        ),
+        help_text=help_text,
+    )
+
+
+def _password_field(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "maxlength": 128}),
+        help_text=help_text,
+    )
+
+
 class EmbedFieldsMixin(forms.Form):
     """Title, colour and description of the file's embed page. A colour input always has a
     value, so whether the embed is coloured at all is a checkbox of its own."""
@@ -139,20 +160,9 @@ class UploadForm(EmbedFieldsMixin, forms.Form):
         choices=[("", "Never"), *EXPIRY_CHOICES],
         # The values are `expires` header values: the upload script sends them as they are.
     )
-    max_views = forms.CharField(
-        label="Maximum views",
-        required=False,
-        widget=forms.NumberInput(
-            attrs={"min": 1, "max": options.MAX_VIEWS, "inputmode": "numeric"}
-        ),
-        help_text="Served this many times, then deleted. Empty: no limit.",
-    )
-    file_password = forms.CharField(
-        label="Password",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "maxlength": 128}),
-        help_text="The link asks for it before it shows the file. Empty: no password.",
+    max_views = _max_views_field("Served this many times, then deleted. Empty: no limit.")
+    file_password = _password_field(
+        "Password", "The link asks for it before it shows the file. Empty: no password."
     )
     keep_metadata = forms.BooleanField(
         label="Keep metadata",
@@ -189,20 +199,8 @@ class FileOptionsForm(EmbedFieldsMixin, forms.Form):
     """The owner changes a file's options (/dashboard/files/<name>/options/)."""
 
     expires = forms.ChoiceField(label="Delete after", required=False)
-    max_views = forms.CharField(
-        label="Maximum views",
-        required=False,
-        widget=forms.NumberInput(
-            attrs={"min": 1, "max": options.MAX_VIEWS, "inputmode": "numeric"}
-        ),
-        help_text="Empty: no limit. It must be more than the views so far.",
-    )
-    new_password = forms.CharField(
-        label="New password",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "maxlength": 128}),
-    )
+    max_views = _max_views_field("Empty: no limit. It must be more than the views so far.")
+    new_password = _password_field("New password")
     remove_password = forms.BooleanField(label="Remove the password", required=False)
 
     def __init__(self, *args: Any, upload: Upload, **kwargs: Any) -> None:

@@ -14,6 +14,7 @@ from PIL import Image
 
 from accounts.models import User
 from accounts.services import filehost_token_get_or_create
+from uploads.models import Upload
 from uploads.services import moderators_group_ensure
 
 PASSWORD = "correct horse battery staple 42"
@@ -76,6 +77,26 @@ def staff(db: None) -> User:
     user = make_user("admin1", staff=True)
     user.groups.add(moderators_group_ensure())
     return user
+
+
+@pytest.fixture
+def logged_in(client: Client, owner: User) -> Client:
+    client.force_login(owner)
+    return client
+
+
+def stored(owner: User, client_name: str, data: bytes = b"hello", **chosen: Any) -> Upload:
+    """An upload made through the service (the API's pipeline), with options."""
+    from uploads import services
+    from uploads.options import UploadOptions
+
+    return services.upload_create(
+        owner=owner,
+        file=io.BytesIO(data),
+        client_name=client_name,
+        size=len(data),
+        options=UploadOptions(**chosen),
+    )
 
 
 @pytest.fixture

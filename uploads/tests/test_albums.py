@@ -3,7 +3,6 @@ public page at /a/<slug>/ that "honours each file's options (password, expiry)".
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import timedelta
 from typing import Any
@@ -17,28 +16,11 @@ from tests.responses import streamed_body
 from uploads import selectors, services
 from uploads.errors import InvalidInput
 from uploads.models import Album, AlbumItem, Upload
-from uploads.options import UploadOptions
-from uploads.tests.conftest import png_bytes
+from uploads.tests.conftest import png_bytes, stored
 
 pytestmark = pytest.mark.django_db
 
 ALBUMS = "/dashboard/files/albums/"
-
-
-@pytest.fixture
-def logged_in(client: Client, owner: User) -> Client:
-    client.force_login(owner)
-    return client
-
-
-def stored(owner: User, client_name: str, data: bytes = b"hello", **options: Any) -> Upload:
-    return services.upload_create(
-        owner=owner,
-        file=io.BytesIO(data),
-        client_name=client_name,
-        size=len(data),
-        options=UploadOptions(**options),
-    )
 
 
 def names_in(album: Album) -> list[str]:

@@ -20,12 +20,6 @@ from uploads.tests.conftest import PASSWORD, named, png_bytes, storage_names, to
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client: Client, owner: User) -> Client:
-    client.force_login(owner)
-    return client
-
-
 def messages_of(response: Any) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 

@@ -30,12 +30,6 @@ pytestmark = pytest.mark.django_db
 FILES = "/dashboard/files/"
 
 
-@pytest.fixture
-def logged_in(client: Client, owner: User) -> Client:
-    client.force_login(owner)
-    return client
-
-
 def messages_of(response: Any) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 

@@ -372,12 +372,6 @@ def test_oembed_is_in_the_openapi_schema(client: Client) -> None:
 # --- ShareX -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def logged_in(client: Client, owner: Any) -> Client:
-    client.force_login(owner)
-    return client
-
-
 def test_the_default_sharex_config_is_unchanged(
     logged_in: Client, owner_token: str, settings: Any
 ) -> None:

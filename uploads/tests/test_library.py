@@ -4,7 +4,6 @@ keyset pages that cost the same few queries at file 10 and file 10,000."""
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 from typing import Any
 
@@ -15,29 +14,12 @@ from django.utils import timezone
 from accounts.models import User
 from uploads import selectors, services
 from uploads.models import Upload
-from uploads.options import UploadOptions
-from uploads.tests.conftest import png_bytes, storage_names
+from uploads.tests.conftest import png_bytes, storage_names, stored
 
 pytestmark = pytest.mark.django_db
 
 FILES = "/dashboard/files/"
 BULK = "/dashboard/files/bulk/"
-
-
-@pytest.fixture
-def logged_in(client: Client, owner: User) -> Client:
-    client.force_login(owner)
-    return client
-
-
-def stored(owner: User, client_name: str, data: bytes = b"hello", **options: Any) -> Upload:
-    return services.upload_create(
-        owner=owner,
-        file=io.BytesIO(data),
-        client_name=client_name,
-        size=len(data),
-        options=UploadOptions(**options),
-    )
 
 
 def row(owner: User, name: str, *, content_type: str, size: int, age: timedelta) -> Upload:

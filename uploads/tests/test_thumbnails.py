@@ -13,18 +13,11 @@ from django.core.files.storage import storages
 from django.test import Client
 from PIL import Image
 
-from accounts.models import User
 from nekosite.lib.thumbnails import placeholder_thumbnail, thumbnail_slot
 from uploads.tests.conftest import png_bytes
 from uploads.tests.test_api_user import assert_envelope
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def logged_in(client: Client, owner: User) -> Client:
-    client.force_login(owner)
-    return client
 
 
 def _upload(upload_file: Any, token: str, data: bytes, name: str) -> str:
