@@ -11,9 +11,10 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -198,19 +199,25 @@ def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 # --- files dashboard ----------------------------------------------------------------------------
+def _usage_context(request: AuthenticatedHttpRequest) -> dict:
+    used_bytes, used_files = selectors.upload_usage(user=request.user)
+    return {
+        "used_bytes": used_bytes,
+        "used_files": used_files,
+        "quota_bytes": settings.UPLOAD_QUOTA_BYTES,
+        "quota_files": settings.UPLOAD_QUOTA_FILES,
+    }
+
+
 def _files_context(request: AuthenticatedHttpRequest, form: UploadForm | None = None) -> dict:
     _, token = services.filehost_token_for(user=request.user)
-    used_bytes, used_files = selectors.upload_usage(user=request.user)
     return {
         "uploads": Paginator(selectors.upload_list_for_user(user=request.user), PAGE_SIZE).get_page(
             request.GET.get("page")
         ),
         "form": form or UploadForm(),
         "token": token,
-        "used_bytes": used_bytes,
-        "used_files": used_files,
-        "quota_bytes": settings.UPLOAD_QUOTA_BYTES,
-        "quota_files": settings.UPLOAD_QUOTA_FILES,
+        **_usage_context(request),
         "max_upload_bytes": int(settings.MAX_UPLOAD_MB) * 1024 * 1024,
         "blocked_extensions": settings.BLOCKED_UPLOAD_EXTENSIONS,
     }
@@ -266,6 +273,23 @@ def _files(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.success(request, f"{label} uploaded as {created.name}.")
         return redirect(FILES_URL)
     return render(request, "uploads/files.html", _files_context(request))
+
+
+@never_cache
+@login_required
+@require_GET
+def files_usage(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """The files page's header ("3 files, 1.2 MB used") as JSON, so the uploader can update it
+    after an upload without reloading the page. `summary` is the header's text, rendered by the
+    same partial as the page."""
+    context = _usage_context(request)
+    return JsonResponse(
+        {
+            "files": context["used_files"],
+            "bytes": context["used_bytes"],
+            "summary": render_to_string("uploads/_usage.html", context, request).strip(),
+        }
+    )
 
 
 @login_required
