@@ -21,6 +21,21 @@
 
   document.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
 
+  // tus-js-client's localStorage entries (one per unfinished upload), minus the file password
+  // it would otherwise keep there with the other metadata: resuming needs only the URL.
+  var baseStorage = tus.defaultOptions.urlStorage;
+  var urlStorage = {
+    findAllUploads: function () { return baseStorage.findAllUploads(); },
+    findUploadsByFingerprint: function (fp) { return baseStorage.findUploadsByFingerprint(fp); },
+    removeUpload: function (key) { return baseStorage.removeUpload(key); },
+    addUpload: function (fp, upload) {
+      var kept = Object.assign({}, upload, { metadata: Object.assign({}, upload.metadata) });
+      delete kept.metadata["file-password"];
+      return baseStorage.addUpload(fp, kept);
+    },
+  };
+  var storagePrefix = "tus::nekosite-tus-" + form.dataset.user + "-";
+
   // The form's upload options as tus metadata under the API's header names (uploads/tus.py,
   // METADATA_OPTIONS), so a file uploaded here gets exactly what the plain form would give it.
   // Metadata values are base64 UTF-8: a title in Japanese goes as it is. Text is collapsed to
@@ -153,6 +168,7 @@
       if (previous.length) {
         upload.resumeFromPreviousUpload(previous[0]);
         self.setStatus("resuming…");
+        forgetHint(previous[0].urlStorageKey);
       }
       upload.start();
     });
@@ -171,6 +187,7 @@
       chunkSize: CHUNK_SIZE,
       retryDelays: RETRY_DELAYS,
       removeFingerprintOnSuccess: true,
+      urlStorage: urlStorage,
       fingerprint: function (file, options) {
         return Promise.resolve(["nekosite-tus", user, file.name, file.type, file.size,
                                 file.lastModified, options.endpoint, optionsHash].join("-"));
@@ -362,6 +379,37 @@
       })
       .catch(function () {});
   }
+
+  // --- uploads left unfinished by an earlier visit (a reload, a crash) ---------------------
+  // A page cannot reopen a file by itself: say which ones wait, and that choosing the file
+  // again resumes it. Discard deletes the partial upload on the server.
+  function forgetHint(key) {
+    var hint = list.querySelector('[data-storage-key="' + key + '"]');
+    if (hint) hint.remove();
+  }
+
+  urlStorage.findAllUploads().then(function (stored) {
+    stored.filter(function (entry) {
+      return entry.urlStorageKey.indexOf(storagePrefix) === 0 && entry.uploadUrl;
+    }).forEach(function (entry) {
+      var name = (entry.metadata && entry.metadata.filename) || "A file";
+      var li = document.createElement("li");
+      li.className = "message warning upload-unfinished";
+      li.dataset.storageKey = entry.urlStorageKey;
+      var text = span("upload-status");
+      text.textContent = name + ": unfinished upload. Choose the file again to resume it.";
+      var discard = button("Discard", "upload-discard");
+      discard.setAttribute("aria-label", "Discard the unfinished upload of " + name);
+      discard.addEventListener("click", function () {
+        tus.Upload.terminate(entry.uploadUrl, { headers: { token: form.dataset.token } })
+          .catch(function () {})
+          .then(function () { return urlStorage.removeUpload(entry.urlStorageKey); })
+          .then(function () { li.remove(); });
+      });
+      li.append(text, discard);
+      list.appendChild(li);
+    });
+  });
 
   // --- where files come from ---------------------------------------------------------------
   form.addEventListener("submit", function (e) {
