@@ -9,7 +9,7 @@ PORT ?= 8000
 # The site's links (SITE_URL's default) and gunicorn's bind follow these: `make run PORT=8600`.
 export HOST PORT
 
-.PHONY: install install-dev run dev test test-all lint format superuser bench clean
+.PHONY: install install-dev run dev test test-all lint format superuser bench clean vendor-tus
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ format: $(DEV_STAMP)
 # Benchmarks (bench/README.md): ~15 min; needs PostgreSQL, Redis, nginx and wrk on this machine.
 bench: $(RUN_STAMP)
 	$(BIN)/python bench/run_all.py
+
+# The dashboard's tus-js-client (uploads/static/vendor/tus-js-client/README.md): the browser build
+# of the version tests/js/package-lock.json pins.
+TUS_VENDOR := uploads/static/vendor/tus-js-client
+vendor-tus:
+	cd tests/js && npm ci
+	cp tests/js/node_modules/tus-js-client/dist/tus.min.js tests/js/node_modules/tus-js-client/dist/tus.min.js.map tests/js/node_modules/tus-js-client/LICENSE $(TUS_VENDOR)/
 
 superuser: $(RUN_STAMP)
 	$(BIN)/python manage.py createsuperuser

@@ -14,6 +14,7 @@ urlpatterns = [
     path("albums/<int:album_id>/move/", views.album_move, name="album_move"),
     path("albums/<int:album_id>/rotate/", views.album_rotate, name="album_rotate"),
     path("albums/<int:album_id>/delete/", views.album_delete, name="album_delete"),
+    path("usage.json", views.files_usage, name="usage"),
     path("<str:name>/delete/", views.file_delete, name="delete"),
     path("<str:name>/options/", views.file_options, name="options"),
     path("<str:name>/thumb.webp", views.file_thumbnail, name="thumbnail"),

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -214,17 +215,23 @@ def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 # --- files dashboard ----------------------------------------------------------------------------
-def _files_context(request: AuthenticatedHttpRequest, form: UploadForm | None = None) -> dict:
-    _, token = services.filehost_token_for(user=request.user)
+def _usage_context(request: AuthenticatedHttpRequest) -> dict:
     used_bytes, used_files = selectors.upload_usage(user=request.user)
     return {
-        **_library_context(request),
-        "form": form or UploadForm(),
-        "token": token,
         "used_bytes": used_bytes,
         "used_files": used_files,
         "quota_bytes": settings.UPLOAD_QUOTA_BYTES,
         "quota_files": settings.UPLOAD_QUOTA_FILES,
+    }
+
+
+def _files_context(request: AuthenticatedHttpRequest, form: UploadForm | None = None) -> dict:
+    _, token = services.filehost_token_for(user=request.user)
+    return {
+        **_library_context(request),
+        "form": form or UploadForm(),
+        "token": token,
+        **_usage_context(request),
         "max_upload_bytes": int(settings.MAX_UPLOAD_MB) * 1024 * 1024,
         "blocked_extensions": settings.BLOCKED_UPLOAD_EXTENSIONS,
     }
@@ -404,6 +411,23 @@ def files_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
         "back": back,
     }
     return render(request, "uploads/files_bulk.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def files_usage(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """The files page's header ("3 files, 1.2 MB used") as JSON, so the uploader can update it
+    after an upload without reloading the page. `summary` is the header's text, rendered by the
+    same partial as the page."""
+    context = _usage_context(request)
+    return JsonResponse(
+        {
+            "files": context["used_files"],
+            "bytes": context["used_bytes"],
+            "summary": render_to_string("uploads/_usage.html", context, request).strip(),
+        }
+    )
 
 
 @login_required

@@ -10,8 +10,10 @@ fails the test on a request to another origin or a console error).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import time
 import uuid
 from pathlib import Path
@@ -378,10 +380,11 @@ def test_gps_is_removed_from_a_photo_unless_metadata_is_kept(
         assert image.getexif().get_ifd(GPS_IFD)[1] == "N"
 
 
-def test_an_embed_title_a_header_cannot_carry_goes_with_the_plain_form(
+def test_an_embed_title_in_japanese_goes_through_the_tus_uploader(
     site_page: Any, tmp_path: Path
 ) -> None:
-    """Headers carry ASCII only: with a Japanese title the uploader lets the form post itself."""
+    """A header could not carry it (the old uploader posted the form instead); tus metadata is
+    base64 UTF-8, so the title goes with the resumable upload as it is."""
     page = site_page
     sign_up(page, unique("embedder"))
     page.goto("/dashboard/files/")
@@ -389,10 +392,10 @@ def test_an_embed_title_a_header_cannot_carry_goes_with_the_plain_form(
     page.fill("#id_embed_title", "猫の日")
     page.check("#id_use_embed_color")
     page.set_input_files("#id_files", str(png(tmp_path / "neko.png", (20, 20), "white")))
-    with page.expect_navigation():
-        page.click("#upload-form button[type=submit]")
-    assert "neko.png uploaded as" in page.inner_text(".messages")
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#upload-progress li.success")
     marker = file_row(page, "neko.png").locator(".marker-embed")
+    marker.wait_for()  # the list follows without a reload
     assert marker.get_attribute("title") == "Embed: 猫の日"
     assert marker.locator(".swatch").count() == 1
 
@@ -824,3 +827,268 @@ def test_album_shared_by_link_shows_files_locks_protected_ones_and_the_link_rota
         assert new_share != share
         assert visitor.request.get(share).status == 404
         assert visitor.request.get(new_share).status == 200
+
+
+# --- issue #21: the dashboard uploads through tus --------------------------------------------
+MB = 1024 * 1024
+CHUNK = 5 * MB  # uploader.js's chunkSize
+
+
+def random_file(path: Path, size: int) -> Path:
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def upload_row(page: Any, name: str) -> Any:
+    return page.locator("#upload-progress li.upload-row", has=page.get_by_text(name, exact=True))
+
+
+def forgive_network_errors(page: Any) -> None:
+    """Requests a journey fails on purpose (offline, aborted) are logged by Chromium."""
+    page.console_errors[:] = [e for e in page.console_errors if "net::ERR_" not in e]
+
+
+class PatchGate:
+    """Routes the tus PATCHes of a page: lets the first `allow` through, then fails every
+    other one (as a dropped connection would) until `open()`; remembers what was sent."""
+
+    def __init__(self, page: Any, allow: int, offline: bool = False) -> None:
+        self.page, self.allow, self.offline = page, allow, offline
+        self.seen = 0
+        self.closed = True
+        page.route("**/api/files/tus/*", self._route)
+
+    def _route(self, route: Any) -> None:
+        if route.request.method != "PATCH":
+            route.continue_()
+            return
+        self.seen += 1
+        if self.seen <= self.allow or not self.closed:
+            route.continue_()
+            return
+        if self.offline:
+            self.page.context.set_offline(True)
+        route.abort("internetdisconnected")
+
+    def wait_until_blocked(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while self.seen <= self.allow:
+            assert time.monotonic() < deadline, "the upload never sent the PATCH to block"
+            self.page.wait_for_timeout(100)
+
+    def open(self) -> None:
+        self.closed = False
+        self.page.unroute("**/api/files/tus/*", self._route)
+
+
+def record_tus_requests(page: Any) -> list[tuple[str, str, str | None]]:
+    """(method, url, Upload-Offset) of every tus request the page sends from now on."""
+    sent: list[tuple[str, str, str | None]] = []
+
+    def on_request(request: Any) -> None:
+        if "/api/files/tus/" in request.url:
+            sent.append((request.method, request.url, request.headers.get("upload-offset")))
+
+    page.on("request", on_request)
+    return sent
+
+
+def test_tus_uploader_shows_percent_copies_the_link_and_lists_the_files_without_a_reload(
+    site: RealServer, site_page: Any, shoot: Any, tmp_path: Path
+) -> None:
+    """Issue #21: per-file progress with percent, "the link copied when a file finishes, new
+    files in the list at once with counts and storage used updated"."""
+    page = site_page
+    sign_up(page, unique("tusser"))
+    page.goto("/dashboard/files/")
+    assert page.inner_text("#files-usage").startswith("0 files, 0\xa0bytes used")
+    assert page.locator("[data-files-list] .empty-state").count() == 1
+    # Nothing on the page goes away: this stays set unless the page reloads.
+    page.evaluate(
+        "window.uploadedEvents = [];"
+        "document.addEventListener('nekosite:uploaded',"
+        " (e) => window.uploadedEvents.push(e.detail.originalName))"
+    )
+    cat = png(tmp_path / "cat.png", (120, 80), "orange")
+    big = random_file(tmp_path / "video.bin", 6 * MB)  # two chunks
+    page.set_input_files("#id_files", [str(cat), str(big)])
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#upload-progress li.success >> nth=1", timeout=60000)
+    shoot(page, "journey-tus-uploaded")
+
+    assert page.locator("#upload-progress li.error").count() == 0
+    assert page.locator("#upload-progress .upload-percent").all_inner_texts() == ["100%"] * 2
+    assert page.eval_on_selector_all(
+        "#upload-progress progress", "bars => bars.map(bar => bar.value)"
+    ) == [100, 100]
+    links = [
+        upload_row(page, name).locator("a.upload-link").get_attribute("href")
+        for name in ("cat.png", "video.bin")
+    ]
+    assert all(link.startswith(site.upload_url) for link in links)
+    for name in ("cat.png", "video.bin"):
+        assert upload_row(page, name).locator(".upload-copied").inner_text() == "Copied"
+    assert page.evaluate("navigator.clipboard.readText()") == links[1]  # the last one copied
+    assert page.request.get(links[0]).body() == cat.read_bytes()
+    assert sha256_of(page.request.get(links[1]).body()) == sha256_of(big.read_bytes())
+
+    # The list and the header follow, without a reload.
+    file_row(page, "cat.png").wait_for()
+    file_row(page, "video.bin").wait_for()
+    page.wait_for_function(
+        "document.getElementById('files-usage').textContent.startsWith('2 files, 6.0')"
+    )
+    assert page.locator("[data-files-list] .empty-state").count() == 0
+    assert page.evaluate("window.uploadedEvents") == ["cat.png", "video.bin"]
+    # A row brought in by the refresh works like one rendered with the page.
+    file_row(page, "cat.png").locator("button.js-copy").click()
+    page.wait_for_selector("button.js-copy:text('Copied!')")
+    assert page.evaluate("navigator.clipboard.readText()") == links[0]
+    shoot(page, "journey-tus-listed")
+
+
+def test_a_big_upload_cut_off_by_a_network_drop_resumes_and_finishes_byte_identical(
+    site_page: Any, shoot: Any, tmp_path: Path
+) -> None:
+    """Issue #21: "interrupt by killing the connection, resume". The browser goes offline in
+    the middle of a 30 MB upload; back online, it goes on from the server's offset."""
+    page = site_page
+    sign_up(page, unique("offline"))
+    page.goto("/dashboard/files/")
+    big = random_file(tmp_path / "big.bin", 30 * MB)
+    gate = PatchGate(page, allow=2, offline=True)  # the third chunk's connection dies
+    sent = record_tus_requests(page)
+    page.set_input_files("#id_files", str(big))
+    page.click("#upload-form button[type=submit]")
+    row = upload_row(page, "big.bin")
+    row.locator(".upload-status:text('Offline')").wait_for(timeout=60000)
+    shoot(page, "journey-tus-offline")
+    percent = int(row.locator(".upload-percent").inner_text().rstrip("%"))
+    assert 0 < percent < 100
+    assert row.locator(".upload-speed").inner_text() == ""  # no speed while stalled
+    gate.open()
+    before = len(sent)
+    page.context.set_offline(False)
+    page.wait_for_selector("#upload-progress li.success", timeout=120000)
+    forgive_network_errors(page)
+
+    resumed = sent[before:]
+    assert resumed[0][0] == "HEAD"  # where did the server stop?
+    assert [method for method, _, _ in resumed].count("POST") == 0  # the same upload
+    first_patch = next(offset for method, _, offset in resumed if method == "PATCH")
+    assert int(first_patch or 0) == 2 * CHUNK
+    link = row.locator("a.upload-link").get_attribute("href")
+    assert sha256_of(page.request.get(link).body()) == sha256_of(big.read_bytes())
+
+
+def test_reload_mid_upload_then_the_same_file_resumes_where_it_stopped(
+    site_page: Any, tmp_path: Path
+) -> None:
+    """Issue #21: "resume after ... a page reload": the upload's URL is kept in localStorage,
+    so choosing the same file again asks the server for its offset and goes on from there."""
+    page = site_page
+    sign_up(page, unique("reloader"))
+    page.goto("/dashboard/files/")
+    big = random_file(tmp_path / "movie.bin", 12 * MB)
+    gate = PatchGate(page, allow=1)
+    page.set_input_files("#id_files", str(big))
+    page.click("#upload-form button[type=submit]")
+    gate.wait_until_blocked()
+    gate.open()
+    page.reload()
+    hint = page.locator("#upload-progress li.upload-unfinished")
+    assert hint.inner_text().startswith(
+        "movie.bin: unfinished upload. Choose the file again to resume it."
+    )
+
+    sent = record_tus_requests(page)
+    page.set_input_files("#id_files", str(big))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#upload-progress li.success", timeout=60000)
+    forgive_network_errors(page)
+    assert hint.count() == 0
+    methods = [method for method, _, _ in sent]
+    assert "POST" not in methods and methods[0] == "HEAD"
+    first_patch = next(offset for method, _, offset in sent if method == "PATCH")
+    assert int(first_patch or 0) == CHUNK  # the first chunk was not sent again
+    link = upload_row(page, "movie.bin").locator("a.upload-link").get_attribute("href")
+    assert sha256_of(page.request.get(link).body()) == sha256_of(big.read_bytes())
+    file_row(page, "movie.bin").wait_for()
+    assert file_row(page, "movie.bin").count() == 1
+    # Finished: nothing is left to resume.
+    assert page.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('tus::'))") == []
+
+
+def test_pasting_an_image_uploads_it(site: RealServer, site_page: Any) -> None:
+    """Issue #21: paste-to-upload (a screenshot pasted anywhere on the page)."""
+    page = site_page
+    sign_up(page, unique("paster"))
+    page.goto("/dashboard/files/")
+    page.evaluate(
+        """async () => {
+          const canvas = document.createElement("canvas");
+          canvas.width = 32; canvas.height = 24;
+          const ctx = canvas.getContext("2d");
+          ctx.fillStyle = "#c0ffee"; ctx.fillRect(0, 0, 32, 24);
+          const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+          const data = new DataTransfer();
+          data.items.add(new File([blob], "screenshot.png", {type: "image/png"}));
+          document.body.dispatchEvent(new ClipboardEvent("paste",
+            {clipboardData: data, bubbles: true, cancelable: true}));
+        }"""
+    )
+    page.wait_for_selector("#upload-progress li.success", timeout=30000)
+    link = upload_row(page, "screenshot.png").locator("a.upload-link").get_attribute("href")
+    assert link.startswith(site.upload_url) and link.endswith(".png")
+    answer = page.request.get(link)
+    assert answer.headers["content-type"] == "image/png"
+    with PillowImage.open(io.BytesIO(answer.body())) as image:
+        assert image.size == (32, 24)
+    file_row(page, "screenshot.png").wait_for()
+
+
+def test_cancel_stops_an_upload_and_deletes_it_on_the_server_then_retry_uploads_it(
+    site_page: Any, shoot: Any, tmp_path: Path
+) -> None:
+    """Issue #21: cancel and retry. Cancel terminates the partial upload (tus DELETE): the
+    server no longer knows it. Retry then sends the file afresh."""
+    page = site_page
+    sign_up(page, unique("canceller"))
+    token = filehost_token(page)
+    big = random_file(tmp_path / "huge.bin", 12 * MB)
+    gate = PatchGate(page, allow=1)
+    sent = record_tus_requests(page)
+    choose_upload_options(page, password="open sesame")
+    page.set_input_files("#id_files", str(big))
+    page.click("#upload-form button[type=submit]")
+    gate.wait_until_blocked()
+    # The unfinished upload's URL waits in localStorage for a resume; its password does not.
+    stored = page.evaluate("JSON.stringify(Object.entries(localStorage))")
+    assert "huge.bin" in stored and "open sesame" not in stored and "file-password" not in stored
+    row = upload_row(page, "huge.bin")
+    with page.expect_response(lambda r: r.request.method == "DELETE") as deleted:
+        row.locator("button.upload-cancel").click()
+    assert deleted.value.status == 204
+    upload_url = deleted.value.url
+    assert row.locator(".upload-status").inner_text() == "Cancelled."
+    shoot(page, "journey-tus-cancelled")
+    gone = page.request.head(upload_url, headers={"token": token, "Tus-Resumable": "1.0.0"})
+    assert gone.status == 404
+    patches = sum(1 for method, _, _ in sent if method == "PATCH")
+    page.wait_for_timeout(1500)  # no retry goes on behind the user's back
+    assert sum(1 for method, _, _ in sent if method == "PATCH") == patches
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('tus::'))") == []
+
+    gate.open()
+    row.locator("button.upload-retry").click()
+    page.wait_for_selector("#upload-progress li.success", timeout=60000)
+    forgive_network_errors(page)
+    link = row.locator("a.upload-link").get_attribute("href")
+    assert "This file is protected" in page.request.get(link).text()  # the options went along
+    page.wait_for_function(
+        "document.getElementById('files-usage').textContent.startsWith('1 file,')"
+    )

@@ -240,6 +240,59 @@ def test_dashboard_pages_pass_the_audit(page: Any, shoot: Any, site: dict[str, s
     assert tabs == ["My files"]
 
 
+# Runs in the page: the dashboard tabs that are not wholly on screen, or the row's overflow.
+TABS_OFF_SCREEN_JS = """
+() => {
+  const row = document.querySelector('nav[aria-label=Dashboard] ul');
+  const off = [...row.querySelectorAll('a')].filter((a) => {
+    const r = a.getBoundingClientRect();
+    return r.width < 1 || r.left < 0 || r.right > window.innerWidth;
+  }).map((a) => a.textContent.trim());
+  if (row.scrollWidth > row.clientWidth + 1) off.push(`the row scrolls: ${row.scrollWidth}px`);
+  return off;
+}
+"""
+
+
+def test_every_dashboard_tab_is_on_a_phone_screen(
+    page: Any, shoot: Any, site: dict[str, str]
+) -> None:
+    """Issue #21: "Phones: usable at 390 px (today the dashboard tabs "Password" and "Delete
+    account" scroll off-screen with no hint)"."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "moptop")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/dashboard/")
+    for path in ("/dashboard/", "/dashboard/files/", "/accounts/delete/"):
+        page.goto(path)
+        assert page.evaluate(TABS_OFF_SCREEN_JS) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    page.goto("/dashboard/files/")
+    page.get_by_role("link", name="Delete account").click()
+    page.wait_for_url("**/accounts/delete/")
+    shoot(page, "audit-dashboard-tabs-phone")
+
+
+def test_the_file_picker_is_a_button_not_a_bar_across_the_page(
+    page: Any, site: dict[str, str]
+) -> None:
+    """Issue #21: "the native file input is stretched across the page"."""
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "moptop")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/dashboard/")
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 844})
+        page.goto("/dashboard/files/")
+        picker = page.locator("#id_files").bounding_box()
+        zone = page.locator("#drop-zone").bounding_box()
+        assert picker["width"] < zone["width"] * (0.6 if width > 600 else 0.95)
+        assert picker["x"] >= 0 and picker["x"] + picker["width"] <= width
+
+
 def test_form_errors_are_announced_and_tied_to_their_fields(
     page: Any, shoot: Any, site: dict[str, str]
 ) -> None:

@@ -126,7 +126,9 @@ class TusCreateView(TusView):
         except ValueError as exc:
             raise ApiError(str(exc), 400) from exc
         upload = tus.tus_upload_create(owner=user, length=length, metadata=metadata)
-        location = request.build_absolute_uri(reverse("filehost-tus-upload", args=[upload.id]))
+        # On SITE_URL, like every link the site gives out: behind a proxy the request's own
+        # Host may lack the public port (nginx's $host), and tus clients follow this URL.
+        location = settings.SITE_URL + reverse("filehost-tus-upload", args=[upload.id])
         return HttpResponse(
             status=201, headers={"Location": location, "Upload-Expires": _expires(upload)}
         )

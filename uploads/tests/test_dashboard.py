@@ -315,3 +315,26 @@ def test_deleting_an_upload_removes_its_thumbnail_and_storage_check_stays_clean(
     assert response.status_code == 200
     assert not (uploads_storage / "_thumbs" / f"{name}.webp").exists()
     assert not (uploads_storage / name).exists()
+
+
+# --- issue #21: the uploader updates the header without a reload ------------------------------
+def test_usage_json_counts_only_my_files_as_the_page_header_says(
+    logged_in: Client, owner_token: str, other_user: User, upload_file: Any
+) -> None:
+    """Issue #21: "new files in the list at once with counts and storage used updated"."""
+    upload_file(owner_token, b"x" * 2048, "a.txt")
+    upload_file(owner_token, b"y", "b.txt")
+    upload_file(token_of(other_user), b"z" * 10, "theirs.txt")
+    response = logged_in.get("/dashboard/files/usage.json")
+    assert response.status_code == 200
+    assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
+    data = response.json()
+    assert (data["files"], data["bytes"]) == (2, 2049)
+    assert data["summary"].startswith("2 files, 2.0\xa0KB used.")
+    page = logged_in.get("/dashboard/files/").content.decode()
+    assert data["summary"] in page
+
+
+def test_usage_json_needs_a_login(client: Client) -> None:
+    response = client.get("/dashboard/files/usage.json")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
@@ -50,7 +51,7 @@ def create(client: Client, token: str, length: int, **meta: str) -> Any:
 def location(client: Client, token: str, length: int, **meta: str) -> str:
     response = create(client, token, length, **meta)
     assert response.status_code == 201, response.content
-    return str(response["Location"]).removeprefix("http://testserver")
+    return str(response["Location"]).removeprefix(settings.SITE_URL)
 
 
 def patch(client: Client, url: str, token: str, offset: int, data: bytes, **extra: Any) -> Any:
@@ -115,7 +116,7 @@ def test_creation_answers_201_with_location_expiry_and_an_empty_part_file(
     response = create(client, owner_token, 11, filename="cat.txt", filetype="text/plain")
     assert response.status_code == 201 and response["Tus-Resumable"] == "1.0.0"
     url = response["Location"]
-    assert url.startswith("http://testserver/api/files/tus/")
+    assert url.startswith(f"{settings.SITE_URL}/api/files/tus/")  # the public origin
     upload = TusUpload.objects.get(pk=upload_id(url))
     assert (upload.owner, upload.length, upload.offset) == (owner, 11, 0)
     assert upload.metadata == {"filename": "cat.txt", "filetype": "text/plain"}
