@@ -7,6 +7,7 @@ from django.contrib.admin.helpers import ActionForm
 
 from catalog import search
 from catalog.models import Artist, Category, Character, Image, Rating
+from catalog.selectors import GalleryFilter
 
 SEARCH_MAX_LENGTH = 50  # the same limit the API puts on search queries (seed 002)
 
@@ -21,12 +22,18 @@ class GalleryFilterForm(forms.Form):
         widget=forms.TextInput(
             attrs={
                 "type": "search",
-                "placeholder": "Rem, Catgirl, %aguya%…",
+                "placeholder": "Rem, Catgirl, Kuroneko…",
                 "aria-describedby": "search-help",
+                "autocomplete": "off",
             }
         ),
-        help_text="Plain words match anywhere in a name; %, _, |, *, +, ?, {m,n}, (…) and […] "
-        "work as in the API's search (whole name, case-insensitive).",
+        help_text="Matches the text anywhere in a character, artist, category or source name.",
+    )
+    ops = forms.BooleanField(
+        required=False,
+        label="Use search operators",
+        help_text="%, _, |, *, +, ?, {m,n}, (…) and […] as in the API's search "
+        "(whole name, case-insensitive).",
     )
     category = forms.ModelChoiceField(
         queryset=Category.objects.only("id", "name"), required=False, empty_label="Any category"
@@ -43,20 +50,54 @@ class GalleryFilterForm(forms.Form):
     show_nsfw = forms.BooleanField(
         required=False, label="Show questionable and NSFW images (I am 18 or older)"
     )
+    sort = forms.ChoiceField(
+        choices=[("newest", "Newest first"), ("oldest", "Oldest first"), ("random", "Random")],
+        required=False,
+        label="Sort",
+    )
+    # The shuffle of the random order, kept in the links so that every page is of one shuffle.
+    seed = forms.IntegerField(
+        required=False, min_value=0, max_value=2**62, widget=forms.HiddenInput
+    )
 
-    def clean_q(self) -> str:
-        text = self.cleaned_data["q"].strip()
-        if search.uses_operators(text):
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        text = (cleaned.get("q") or "").strip()
+        cleaned["q"] = text
+        # Typed text is literal unless the visitor chose the operators (issue #22: `[bad`
+        # showed an error, then every image).
+        if text and cleaned.get("ops"):
             try:
                 search.name_pattern(text)
             except search.SearchError as exc:
-                raise forms.ValidationError(str(exc)) from exc
-        return text
+                self.add_error(
+                    "q", f"{exc} Untick “Use search operators” to search the text as typed."
+                )
+        return cleaned
 
     def valid_data(self) -> dict:
         """The fields that validated; a bad value in one filter does not void the others."""
         self.is_valid()
         return getattr(self, "cleaned_data", {})
+
+    def gallery_filter(self) -> GalleryFilter | None:
+        """The visitor's request as a selector argument, or None when the search text cannot
+        be searched (the page then shows the error and no results, never every image)."""
+        data = self.valid_data() if self.data else {}
+        if "q" in self.errors:
+            return None
+        picked = {name: data.get(name) for name in ("category", "character", "artist")}
+        return GalleryFilter(
+            text=data.get("q") or "",
+            operators=bool(data.get("ops")),
+            category_id=picked["category"].pk if picked["category"] else None,
+            character_id=picked["character"].pk if picked["character"] else None,
+            artist_id=picked["artist"].pk if picked["artist"] else None,
+            rating=data.get("rating") or "",
+            show_nsfw=bool(data.get("show_nsfw")),
+            sort=data.get("sort") or "newest",
+            seed=data.get("seed") or 0,
+        )
 
 
 class ImageActionForm(ActionForm):

@@ -17,12 +17,27 @@ import math
 import random
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from django.db import DataError
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from catalog import search as catalog_search
@@ -456,6 +471,244 @@ def category_search(*, search: str | None = None, limit: int, offset: int = 0) -
 
 def category_get(*, category_id: uuid.UUID) -> Row | None:
     return _with_image_count(Category, category_id, CATEGORY_FIELDS)
+
+
+# --- gallery (the public, server-rendered pages) ---------------------------------------------
+
+
+GALLERY_SORTS = ("newest", "oldest", "random")
+# The random order sorts images by a hash of their slot and the seed: x = slot * a + b, then
+# x * x, both modulo this prime (2**31 - 1; every product stays below 2**62, inside a 64-bit
+# integer on SQLite and PostgreSQL). A different shuffle per seed, the same one on every page
+# of it, so paging stays coherent; a shuffle for browsing, not a statistically uniform draw.
+_SHUFFLE_MODULUS = 2_147_483_647
+
+
+@dataclass(frozen=True)
+class GalleryFilter:
+    """What the gallery's visitor asked for (validated by catalog.forms.GalleryFilterForm)."""
+
+    text: str = ""
+    operators: bool = False  # `text` is seed 001's search language, not literal text
+    category_id: uuid.UUID | None = None
+    character_id: uuid.UUID | None = None
+    artist_id: uuid.UUID | None = None
+    rating: str = ""
+    show_nsfw: bool = False
+    sort: str = "newest"
+    seed: int = 0
+
+
+def gallery_visible_images() -> QuerySet[Image]:
+    """Every image the public gallery may show. The gallery reads images only through this
+    function (directly or through the selectors below): a rule hiding images from the public
+    (an approval state, say) goes here, once."""
+    return Image.objects.all()
+
+
+def _visible_through(relation: str) -> Q:
+    """gallery_visible_images() as a condition on `relation` (e.g. "images"), for counts."""
+    return Q(**{f"{relation}__in": gallery_visible_images().order_by().values("pk")})
+
+
+_GALLERY_SEARCH_FIELDS = ("characters__name", "artist__name", "categories__name", "source_name")
+
+
+def _text_condition(text: str, operators: bool) -> Q:
+    """Images whose character, artist, category or source name matches `text`.
+
+    Literal text is a case-insensitive substring: LIKE, with Django escaping % and _, so
+    nothing the visitor types is ever read as a pattern. With `operators`, seed 001's search
+    language matches whole names (catalog.search; SearchError when it is not valid). Each name
+    is a subquery on the primary key, so a many-to-many match never duplicates a row.
+    """
+    if operators:
+        lookup, value = "iregex", catalog_search.name_pattern(text)
+    else:
+        lookup, value = "icontains", text
+    condition = Q()
+    for field in _GALLERY_SEARCH_FIELDS:
+        matching = Image.objects.filter(**{f"{field}__{lookup}": value}).values("pk")
+        condition |= Q(pk__in=matching)
+    return condition
+
+
+def _gallery_filtered(f: GalleryFilter) -> QuerySet[Image]:
+    images = gallery_visible_images()
+    if f.text.strip():
+        images = images.filter(_text_condition(f.text.strip(), f.operators))
+    if f.category_id:
+        images = images.filter(categories=f.category_id)
+    if f.character_id:
+        images = images.filter(characters=f.character_id)
+    if f.artist_id:
+        images = images.filter(artist=f.artist_id)
+    if f.rating:
+        images = images.filter(nsfw=f.rating)
+    if not f.show_nsfw:
+        # Questionable and NSFW stay hidden unless the visitor opts in.
+        images = images.filter(nsfw=Rating.SFW)
+    return images
+
+
+def _sort_keys(f: GalleryFilter) -> list[tuple[str, bool]]:
+    """(field, descending) pairs of the order, ending with the id so that it is total."""
+    if f.sort == "oldest":
+        return [("created_at", False), ("id", False)]
+    if f.sort == "random":
+        return [("shuffle_key", False), ("id", False)]
+    return [("created_at", True), ("id", False)]
+
+
+def _ordered(images: QuerySet[Image], f: GalleryFilter) -> QuerySet[Image]:
+    if f.sort == "random":
+        a, b = _shuffle_factors(f.seed)
+        slot = Cast("slot", BigIntegerField())  # integer * integer would overflow on PostgreSQL
+        mixed = (slot * Value(a) + Value(b)) % Value(_SHUFFLE_MODULUS)
+        key = (mixed * mixed) % Value(_SHUFFLE_MODULUS)
+        images = images.annotate(shuffle_key=ExpressionWrapper(key, BigIntegerField()))
+    return images.order_by(*(f"-{name}" if desc else name for name, desc in _sort_keys(f)))
+
+
+def gallery_images(*, f: GalleryFilter) -> QuerySet[Image]:
+    """The gallery's images in the order asked for, with artist, characters and categories
+    loaded (two prefetch queries per page). SearchError for an invalid operator query."""
+    return (
+        _ordered(_gallery_filtered(f), f)
+        .select_related("artist")
+        .prefetch_related(
+            Prefetch("characters", queryset=Character.objects.only("id", "name")),
+            Prefetch("categories", queryset=Category.objects.only("id", "name", "nsfw")),
+        )
+    )
+
+
+def gallery_image_get(*, image_id: uuid.UUID) -> Image | None:
+    """One image for its page, with its artist, categories and characters (three queries)."""
+    return (
+        gallery_visible_images()
+        .select_related("artist")
+        .prefetch_related("categories", "characters")
+        .filter(pk=image_id)
+        .first()
+    )
+
+
+def gallery_neighbours(
+    *, image: Image, f: GalleryFilter
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The ids of the images just before and just after `image` in the gallery's order for
+    `f` (None at either end): two keyset queries on the sort keys, no OFFSET."""
+    images = _ordered(_gallery_filtered(f), f)
+    keys = _sort_keys(f)
+    values: dict[str, Any] = {"shuffle_key": _shuffle_value(image, f), "id": image.pk}
+    values.update({name: getattr(image, name) for name, _ in keys if name != "shuffle_key"})
+
+    def beyond(forward: bool) -> Q:
+        # (k1 after v1) or (k1 = v1 and k2 after v2) ..., "after" in the direction of travel.
+        condition = Q()
+        equal: dict[str, Any] = {}
+        for name, desc in keys:
+            op = "lt" if desc == forward else "gt"
+            condition |= Q(**equal, **{f"{name}__{op}": values[name]})
+            equal[name] = values[name]
+        return condition
+
+    following = images.filter(beyond(True)).values_list("pk", flat=True).first()
+    reversed_order = [f"{name}" if desc else f"-{name}" for name, desc in keys]
+    preceding = (
+        images.filter(beyond(False)).order_by(*reversed_order).values_list("pk", flat=True).first()
+    )
+    return preceding, following
+
+
+def _shuffle_factors(seed: int) -> tuple[int, int]:
+    """(a, b) of the shuffle for `seed`: a large multiplier, so neighbouring slots land far
+    apart, and an offset."""
+    a = 1 + (seed * 2_654_435_761 + 40_503) % (_SHUFFLE_MODULUS - 1)
+    return a, (seed // 7 + 97_531) % _SHUFFLE_MODULUS
+
+
+def _shuffle_value(image: Image, f: GalleryFilter) -> int:
+    """The image's shuffle_key, computed as the database does."""
+    a, b = _shuffle_factors(f.seed)
+    mixed = (image.slot * a + b) % _SHUFFLE_MODULUS
+    return (mixed * mixed) % _SHUFFLE_MODULUS
+
+
+GALLERY_TAG_KINDS: tuple[tuple[str, type[Category | Character | Artist]], ...] = (
+    ("category", Category),
+    ("character", Character),
+    ("artist", Artist),
+)
+
+
+def _counted(model: type[Category | Character | Artist], *, show_nsfw: bool) -> QuerySet[Any, Any]:
+    """`model` rows with "count", the number of gallery images having them (SFW ones only
+    unless `show_nsfw`), without those having none."""
+    relation = "images"
+    condition = _visible_through(relation)
+    if not show_nsfw:
+        condition &= Q(images__nsfw=Rating.SFW)
+    return (
+        model.objects.order_by()
+        .annotate(count=Count(relation, filter=condition))
+        .filter(count__gt=0)
+    )
+
+
+def gallery_tag_suggest(*, text: str, show_nsfw: bool = False, limit: int = 10) -> list[Row]:
+    """Up to `limit` categories, characters and artists whose name contains `text` (literal,
+    case-insensitive: ILIKE, served by the trigram indexes on PostgreSQL), names starting with
+    it first, then the most used. Rows: kind, id, name, count. Three queries."""
+    text = text.strip()
+    if not text:
+        return []
+    found: list[Row] = []
+    for kind, model in GALLERY_TAG_KINDS:
+        rows = (
+            _counted(model, show_nsfw=show_nsfw)
+            .filter(name__icontains=text)
+            .annotate(prefix=Case(When(name__istartswith=text, then=Value(0)), default=Value(1)))
+            .order_by("prefix", "-count", "name")
+            .values("id", "name", "count", "prefix")[:limit]
+        )
+        found += [{"kind": kind, **row} for row in rows]
+    found.sort(key=lambda row: (row["prefix"], -row["count"], row["name"].casefold()))
+    return [{k: v for k, v in row.items() if k != "prefix"} for row in found[:limit]]
+
+
+def gallery_tag_counts(*, f: GalleryFilter, limit: int = 8) -> dict[str, list[Row]]:
+    """{kind: the `limit` categories/characters/artists most used by the images matching `f`,
+    with "count"}: per-filter counts, one GROUP BY over the matching images' links per kind
+    (three queries). SearchError for an invalid operator query."""
+    matching = _gallery_filtered(f).order_by().values("pk")
+    result: dict[str, list[Row]] = {}
+    for kind, link, column in (
+        ("category", _CategoryLink, "category"),
+        ("character", _CharacterLink, "character"),
+    ):
+        rows = (
+            link.objects.filter(image_id__in=matching)
+            .values(f"{column}_id", f"{column}__name")
+            .annotate(count=Count("pk"))
+            .order_by("-count", f"{column}__name")[:limit]
+        )
+        result[kind] = [
+            {"id": row[f"{column}_id"], "name": row[f"{column}__name"], "count": row["count"]}
+            for row in rows
+        ]
+    artists = (
+        Image.objects.filter(pk__in=matching, artist__isnull=False)
+        .values("artist_id", "artist__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "artist__name")[:limit]
+    )
+    result["artist"] = [
+        {"id": row["artist_id"], "name": row["artist__name"], "count": row["count"]}
+        for row in artists
+    ]
+    return result
 
 
 # --- statistics --------------------------------------------------------------------------------

@@ -3,80 +3,51 @@
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
-from functools import reduce
-from operator import or_
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from catalog import search
-from catalog.forms import GalleryFilterForm
-from catalog.models import Category, Character, Image, Rating, catalog_storage
+from catalog import selectors
+from catalog.forms import SEARCH_MAX_LENGTH, GalleryFilterForm
+from catalog.models import Image, Rating, catalog_storage
+from catalog.selectors import GalleryFilter
 from catalog.services import image_thumbnail_ensure
 from nekosite.lib.imagemeta import ImageRejected
 from nekosite.lib.serving import stored_file_response
 from nekosite.lib.thumbnails import THUMBNAIL_MIMETYPE, THUMBNAIL_SIDE
 
 PAGE_SIZE = 24
-# Where the gallery's search box looks for the text.
-SEARCH_FIELDS = ("characters__name", "artist__name", "categories__name", "source_name")
+TAG_SUGGESTIONS = 10
+SIDEBAR_TAGS = 8
 _COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+# The gallery's state, carried from the grid to the image pages so previous/next follow it.
+_GALLERY_PARAMS = (
+    "q",
+    "ops",
+    "category",
+    "character",
+    "artist",
+    "rating",
+    "show_nsfw",
+    "sort",
+    "seed",
+)
 
 
-def _search_filter(queryset: QuerySet, field: str, text: str) -> QuerySet:
-    """Rows whose `field` matches `text`. The one place the name match is decided.
-
-    Plain words are a case-insensitive substring (what a visitor expects of a search box); a
-    query with operators uses the API's search language (seed 001), validated by the form.
-    """
-    text = text.strip()
-    if not text:
-        return queryset
-    if search.uses_operators(text):
-        return queryset.filter(**{f"{field}__iregex": search.name_pattern(text)})
-    return queryset.filter(**{f"{field}__icontains": text})
-
-
-def _text_query(text: str) -> Q:
-    """Images whose character, artist, category or source name matches `text`.
-
-    Subqueries on the primary key instead of joins, so a many-to-many match never duplicates
-    a row in the grid.
-    """
-    return reduce(
-        or_,
-        (
-            Q(pk__in=_search_filter(Image.objects.all(), f, text).values("pk"))
-            for f in SEARCH_FIELDS
-        ),
-    )
-
-
-def _gallery_images(filters: dict) -> QuerySet[Image]:
-    images = Image.objects.select_related("artist").prefetch_related(
-        Prefetch("characters", queryset=Character.objects.only("id", "name")),
-        Prefetch("categories", queryset=Category.objects.only("id", "name", "nsfw")),
-    )
-    if filters.get("q"):
-        images = images.filter(_text_query(filters["q"]))
-    if filters.get("category"):
-        images = images.filter(categories=filters["category"])
-    if filters.get("character"):
-        images = images.filter(characters=filters["character"])
-    if filters.get("artist"):
-        images = images.filter(artist=filters["artist"])
-    if filters.get("rating"):
-        images = images.filter(nsfw=filters["rating"])
-    if not filters.get("show_nsfw"):
-        # Questionable and NSFW stay hidden unless the visitor opts in.
-        images = images.filter(nsfw=Rating.SFW)
-    return images.order_by("-created_at", "id")
+def _gallery_state(request: HttpRequest) -> str:
+    """The gallery's query string without the page number ("" when there is none)."""
+    state = QueryDict(mutable=True)
+    for name in _GALLERY_PARAMS:
+        if request.GET.get(name):
+            state[name] = request.GET[name]
+    return state.urlencode()
 
 
 def thumbnail_size(width: int, height: int, side: int = THUMBNAIL_SIDE) -> tuple[int, int]:
@@ -104,45 +75,118 @@ def _alt_text(image: Image) -> str:
 @require_safe
 def gallery(request: HttpRequest) -> HttpResponse:
     form = GalleryFilterForm(request.GET or None)
-    filters = form.valid_data() if request.GET else {}
-    page = Paginator(_gallery_images(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    f = form.gallery_filter()
+    if f is not None and f.sort == "random" and not request.GET.get("seed"):
+        # One shuffle per visit, named in the URL, so that every page is of the same shuffle.
+        return redirect(_gallery_url(request, seed=str(secrets.randbelow(2**62))))
+    images = selectors.gallery_images(f=f) if f else Image.objects.none()
+    page = Paginator(images, PAGE_SIZE).get_page(request.GET.get("page"))
     for image in page.object_list:
         # Attributes for the template only, not model fields.
         image.thumb_width, image.thumb_height = thumbnail_size(image.width, image.height)  # type: ignore[attr-defined]
         image.alt_text = _alt_text(image)  # type: ignore[attr-defined]
+    state = _gallery_state(request)
     return render(
         request,
         "catalog/gallery.html",
         {
             "form": form,
             "page_obj": page,
-            "show_nsfw": bool(filters.get("show_nsfw")),
-            "filtered": any(filters.get(k) for k in ("q", "category", "character", "artist")),
+            "show_nsfw": bool(f and f.show_nsfw),
+            "filtered": f is None or bool(f.text or f.category_id or f.character_id or f.artist_id),
+            "chips": _chips(request, form),
+            "tag_counts": _tag_links(request, f),
+            "image_query": f"?{state}" if state else "",
         },
     )
 
 
+def _gallery_url(request: HttpRequest, **changes: str | None) -> str:
+    """This gallery page's URL with `changes` (None removes a parameter), back on page 1."""
+    state = request.GET.copy()
+    state.pop("page", None)
+    for name, value in changes.items():
+        if value is None:
+            state.pop(name, None)
+        else:
+            state[name] = value
+    return f"{request.path}?{state.urlencode()}" if state else request.path
+
+
+def _chips(request: HttpRequest, form: GalleryFilterForm) -> list[dict[str, str]]:
+    """The chosen category, character and artist, each with the link that removes it."""
+    data = form.valid_data() if form.data else {}
+    return [
+        {"kind": kind, "name": data[kind].name, "remove_url": _gallery_url(request, **{kind: None})}
+        for kind in ("category", "character", "artist")
+        if data.get(kind)
+    ]
+
+
+def _tag_links(request: HttpRequest, f: GalleryFilter | None) -> dict[str, list[dict]]:
+    """The sidebar: the tags most used by the matching images, each linking to the gallery
+    narrowed to it."""
+    if f is None:
+        return {}
+    counts = selectors.gallery_tag_counts(f=f, limit=SIDEBAR_TAGS)
+    return {
+        kind: [{**row, "url": _gallery_url(request, **{kind: str(row["id"])})} for row in rows]
+        for kind, rows in counts.items()
+    }
+
+
+@require_safe
+def tag_suggestions(request: HttpRequest) -> JsonResponse:
+    """The gallery search box's autocomplete: categories, characters and artists whose name
+    contains `q` (literal text), with their image counts. A page helper, not part of the
+    Nekos API (not under /api/v1, not in the OpenAPI schema)."""
+    text = request.GET.get("q", "")[:SEARCH_MAX_LENGTH]
+    show_nsfw = request.GET.get("show_nsfw") in ("1", "on", "true")
+    rows = selectors.gallery_tag_suggest(text=text, show_nsfw=show_nsfw, limit=TAG_SUGGESTIONS)
+    response = JsonResponse(
+        {"results": [{**row, "id": str(row["id"])} for row in rows]},
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
 @require_safe
 def image_detail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponse:
-    image = get_object_or_404(
-        Image.objects.select_related("artist").prefetch_related("categories", "characters"),
-        pk=image_id,
-    )
+    image = selectors.gallery_image_get(image_id=image_id)
+    if image is None:
+        raise Http404("no such image")
     show_nsfw = request.GET.get("show_nsfw") in ("1", "on", "true")
+    form = GalleryFilterForm(request.GET or None)
+    # Previous/next in the gallery's order and filters when the visitor came from it (an
+    # invalid search falls back to the plain order by date).
+    f = form.gallery_filter() or GalleryFilter(show_nsfw=show_nsfw)
+    preceding, following = selectors.gallery_neighbours(image=image, f=f)
+    state = _gallery_state(request)
+    query = f"?{state}" if state else ""
     api_path = f"/api/v1/image/{image.pk}"
+    asset_url = asset_path(image)
     return render(
         request,
         "catalog/image.html",
         {
             "image": image,
-            "asset_url": asset_path(image),
+            "asset_url": asset_url,
+            "download_name": asset_url.rsplit("/", 1)[-1],
             "api_url": request.build_absolute_uri(api_path),
             "color": image.color if image.color and _COLOR_RE.match(image.color) else None,
             "hidden": image.nsfw != Rating.SFW and not show_nsfw,
             "nsfw_param": "&show_nsfw=1" if image.nsfw != Rating.SFW else "",
             "alt_text": _alt_text(image),
+            "previous_url": _image_url(preceding, query),
+            "next_url": _image_url(following, query),
+            "gallery_url": f"{reverse('catalog:gallery')}{query}",
         },
     )
+
+
+def _image_url(image_id: uuid.UUID | None, query: str) -> str | None:
+    return f"{reverse('catalog:image', args=[image_id])}{query}" if image_id else None
 
 
 @require_safe

@@ -11,9 +11,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Image, catalog_storage
+from catalog.selectors import GalleryFilter, gallery_images
 from catalog.services import artist_get_or_create, category_get_or_create, character_get_or_create
 from catalog.tests.factories import image_bytes, ingest_image
-from catalog.views import PAGE_SIZE, _search_filter
+from catalog.views import PAGE_SIZE
 from tests.responses import streamed_body
 
 pytestmark = pytest.mark.django_db
@@ -106,21 +107,20 @@ def test_search_box_matches_names(client: Client, catalog, text: str, expected: 
     assert _grid_ids(html) == {str(catalog[k].pk) for k in expected}
 
 
-def test_search_filter_is_one_icontains_function(catalog) -> None:
-    assert _search_filter(Image.objects.all(), "source_name", "IXI").count() == 1
-    assert (
-        _search_filter(Image.objects.all(), "source_name", "   ").count() == Image.objects.count()
-    )
+def test_search_text_is_a_literal_substring_through_the_selector(catalog) -> None:
+    assert gallery_images(f=GalleryFilter(text="IXI")).count() == 1
+    assert gallery_images(f=GalleryFilter(text="   ")).count() == 3  # the safe images
 
 
-def test_search_text_longer_than_50_characters_is_ignored_with_a_message(
+def test_search_text_longer_than_50_characters_shows_the_error_and_no_results(
     client: Client, catalog
 ) -> None:
+    # Issue #22: a search that cannot be run must not fall back to every image.
     response = client.get("/", {"q": "x" * 51})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Some filters were not understood" in html
-    assert len(_grid_ids(html)) == 3
+    assert "The search could not be run" in html
+    assert _grid_ids(html) == set()
 
 
 def test_invalid_filter_values_are_reported_not_500(client: Client, catalog) -> None:
@@ -161,8 +161,8 @@ def test_gallery_queries_are_bounded(client: Client, django_assert_max_num_queri
     with CaptureQueriesContext(connection) as few:
         client.get("/", {"show_nsfw": "1", "q": "rem"})
     add(27)
-    # count + page + 2 prefetches + 3 filter menus, whatever the page size.
-    with django_assert_max_num_queries(8), CaptureQueriesContext(connection) as many:
+    # count + page + 2 prefetches + 3 filter menus + 3 sidebar counts, whatever the page size.
+    with django_assert_max_num_queries(10), CaptureQueriesContext(connection) as many:
         response = client.get("/", {"show_nsfw": "1", "q": "rem"})
     assert len(_grid_ids(response.content.decode())) == PAGE_SIZE
     assert len(many) == len(few)
@@ -259,13 +259,14 @@ def test_gallery_search_uses_the_api_operators(client: Client) -> None:
 
     kaguya = make_image(characters=[make_character(name="Kaguya Shinomiya")])
     make_image(characters=[make_character(name="Megumin")])
-    response = client.get("/", {"q": "%aguya%", "show_nsfw": "on"})
+    response = client.get("/", {"q": "%aguya%", "ops": "on", "show_nsfw": "on"})
     shown = {image.pk for image in response.context["page_obj"].object_list}
     assert shown == {kaguya.pk}
 
 
 @pytest.mark.django_db
 def test_gallery_reports_an_invalid_search_pattern_instead_of_failing(client: Client) -> None:
-    response = client.get("/", {"q": "(kaguya"})
+    response = client.get("/", {"q": "(kaguya", "ops": "on"})
     assert response.status_code == 200
     assert response.context["form"].errors["q"]
+    assert list(response.context["page_obj"].object_list) == []

@@ -657,6 +657,50 @@ def test_pages_load_without_a_console_error(site_page: Any, path: str) -> None:
     site_page.wait_for_load_state("networkidle")
 
 
+# --- issue #22: the gallery -------------------------------------------------------------------
+
+
+def test_gallery_tag_autocomplete_sort_oldest_and_step_through_images(site_page: Any) -> None:
+    """The demo catalog of `make run`: pick the "Maid" category from the autocomplete, sort
+    oldest first, open an image, go next and back, and find the download button."""
+    page = site_page
+    page.goto("/")
+    search = page.get_by_role("combobox", name="Search names")
+    search.press_sequentially("mai")
+    maid = page.get_by_role("option").filter(has_text="Maid").filter(has_text="category")
+    maid.wait_for()
+    # Down to the Maid option with the keyboard, then Enter.
+    for _ in range(page.get_by_role("option").count()):
+        search.press("ArrowDown")
+        if maid.get_attribute("aria-selected") == "true":
+            break
+    search.press("Enter")
+    page.wait_for_url("**category=*")
+    assert page.locator(".filter-chip").inner_text().startswith("Category: Maid")
+    total = int(page.locator(".result-count").inner_text().split()[0])
+    assert total >= 2
+
+    page.get_by_label("Sort").select_option("oldest")
+    page.wait_for_url("**sort=oldest*")
+    dates = []
+    page.locator(".gallery-grid a").first.click()
+    page.wait_for_url("**/image/**")
+    first_url = page.url
+    dates.append(page.locator("time").get_attribute("datetime"))
+    download = page.get_by_role("link", name="Download")
+    assert download.get_attribute("download")
+    assert download.get_attribute("href").startswith("/assets/")
+    assert page.locator("a[rel=prev]").count() == 0  # the oldest maid: nothing before it
+
+    page.locator("a[rel=next]").click()
+    page.wait_for_url(lambda url: url != first_url)
+    dates.append(page.locator("time").get_attribute("datetime"))
+    assert dates[1] >= dates[0]  # oldest first
+    assert "sort=oldest" in page.url and "category=" in page.url
+    page.locator("a[rel=prev]").click()
+    page.wait_for_url(first_url)
+
+
 # --- issue #21: the media library and albums --------------------------------------------------
 def upload_with_the_plain_form(
     browser: Any, site: RealServer, username: str, batches: list[tuple[list[Path], dict]]
