@@ -17,9 +17,11 @@ from django.db.models import Model, Q, QuerySet
 from django.forms import BaseFormSet
 from django.http import HttpRequest
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import scopes as scope_registry
-from accounts import services
+from accounts import services, twofactor
 from accounts.forms import ApplicationDecisionForm
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import ApiApplication, RateLimitBlock, Token, User
@@ -458,3 +460,36 @@ class RateLimitBlockAdmin(admin.ModelAdmin):
             services.ratelimit_block_lift(block=block, by=request.user)
         log_admin_changes(request, lifted, "Block lifted.")
         self.message_user(request, f"{len(lifted)} block(s) lifted.", messages.SUCCESS)
+
+
+# django-otp's own admin pages show the authenticator's secret and add devices for anyone; here
+# staff only see who enrolled, and a superuser removes a lost device (the user enrols again).
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+
+
+@admin.register(TOTPDevice)
+class TwoFactorDeviceAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a device is enrolled by its owner, who scans the secret (/accounts/2fa/)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # Removing someone's second factor is a superuser's decision (README "Staff two-factor").
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: TOTPDevice) -> None:
+        twofactor.twofactor_remove(user=obj.user)  # the backup codes go with the app
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TOTPDevice]) -> None:
+        for device in queryset.select_related("user"):
+            twofactor.twofactor_remove(user=device.user)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class AccountsConfig(AppConfig):
@@ -11,3 +12,10 @@ class AccountsConfig(AppConfig):
 
         # The token cache holds tokens with their user and application (accounts/services.py).
         readcache.watch("tokens", [Token, User, ApiApplication])
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with nekosite's site (accounts/admin_site.py) as `admin.site`."""
+
+    default = False  # named in INSTALLED_APPS; "accounts" itself is AccountsConfig
+    default_site = "accounts.admin_site.NekositeAdminSite"

@@ -147,3 +147,16 @@ class ApplicationDecisionForm(forms.ModelForm):
         if seconds:
             granted.append(f"{scope_registry.CUSTOM_EXPIRY_PREFIX}{seconds}")
         return list(dict.fromkeys(granted))
+
+
+class OtpCodeForm(forms.Form):
+    """A six-digit code from the authenticator app, or a backup code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+        help_text="The six digits your authenticator app shows now, or one of your backup codes.",
+    )

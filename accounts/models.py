@@ -53,6 +53,8 @@ class ApiApplication(ReadOnlyWhenCached, models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "API application"
+        verbose_name_plural = "API applications"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user})"

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from base64 import b32encode
 from typing import Any, cast
+from urllib.parse import urlencode
 
+import qrcode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_ratelimit.decorators import ratelimit
+from qrcode.image.svg import SvgPathImage
 
+from accounts import bruteforce, selectors, services, twofactor
 from accounts import ratelimit as limits
-from accounts import selectors, services
-from accounts.forms import ApplicationRequestForm, LoginForm, PasswordChangeForm
+from accounts.admin_site import is_verified
+from accounts.forms import ApplicationRequestForm, LoginForm, OtpCodeForm, PasswordChangeForm
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Token
 
@@ -155,3 +166,163 @@ def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     services.token_revoke(token=token)
     messages.success(request, "The token was revoked. Request a new application for a new one.")
     return _detail(pk)
+
+
+# --- staff two-factor (README "Staff two-factor") -------------------------------------------------
+WRONG_CODE = "That code is not valid."
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied("Two-factor sign-in is for staff accounts.")
+
+
+def _next_url(request: HttpRequest) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return reverse("admin:index")
+
+
+def _code_checked(request: AuthenticatedHttpRequest, form: OtpCodeForm) -> Device | None:
+    """Count the attempt (brute-force guard, per username and IP), then check the code;
+    the form gets the error."""
+    key = f"2fa:{request.user.get_username()}"
+    try:
+        bruteforce.attempt(request, key)
+    except bruteforce.TooManyAttempts as exc:
+        form.add_error(None, exc.message)
+        return None
+    device = twofactor.code_verify(user=request.user, code=form.cleaned_data["code"])
+    if device is None:
+        form.add_error("code", WRONG_CODE)
+        return None
+    bruteforce.succeeded(key)
+    return device
+
+
+def _qr_svg(device: TOTPDevice) -> str:
+    image = qrcode.make(device.config_url, image_factory=SvgPathImage, box_size=8)
+    return cast(str, image.to_string(encoding="unicode"))
+
+
+@never_cache
+@require_GET
+@login_required
+def twofactor_home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _staff_only(request)
+    device = twofactor.totp_device_get(user=request.user)
+    if device is None:
+        return redirect("accounts:2fa-setup")
+    context = {
+        "device": device,
+        "codes_left": twofactor.backup_codes_left(user=request.user),
+        "verified": is_verified(request),
+        "remove_form": OtpCodeForm(),
+        "required": settings.ADMIN_2FA,
+    }
+    return render(request, "accounts/twofactor_home.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def twofactor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Scan the QR code (or type the secret), confirm with a first code, get backup codes."""
+    _staff_only(request)
+    if twofactor.totp_device_get(user=request.user) is not None:
+        return redirect("accounts:2fa")
+    device = twofactor.totp_device_start(user=request.user)
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        key = f"2fa:{request.user.get_username()}"
+        try:
+            bruteforce.attempt(request, key)
+            codes = twofactor.totp_device_confirm(device=device, code=form.cleaned_data["code"])
+        except bruteforce.TooManyAttempts as exc:
+            form.add_error(None, exc.message)
+        else:
+            if codes is None:
+                form.add_error("code", WRONG_CODE)
+            else:
+                bruteforce.succeeded(key)
+                otp_login(request, device)
+                return _backup_codes_page(request, codes)
+    context = {
+        "form": form,
+        "qr_svg": _qr_svg(device),
+        "secret": b32encode(device.bin_key).decode(),
+        "next": _next_url(request),
+    }
+    return render(request, "accounts/twofactor_setup.html", context)
+
+
+def _backup_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    # Shown once, as the answer to a POST: only their digests are stored.
+    return render(
+        request,
+        "accounts/twofactor_backup_codes.html",
+        {"codes": codes, "next": _next_url(request)},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def twofactor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The code asked after the password, before /admin/ (ADMIN_2FA)."""
+    _staff_only(request)
+    next_url = _next_url(request)
+    if twofactor.totp_device_get(user=request.user) is None:
+        messages.info(request, "Set up two-factor sign-in to use the admin.")
+        return redirect(f"{reverse('accounts:2fa-setup')}?{urlencode({'next': next_url})}")
+    if is_verified(request):
+        return HttpResponseRedirect(next_url)
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = _code_checked(request, form)
+        if device is not None:
+            otp_login(request, device)
+            if isinstance(device, StaticDevice):
+                left = twofactor.backup_codes_left(user=request.user)
+                messages.warning(request, f"Backup code used; {left} left.")
+            return HttpResponseRedirect(next_url)
+    return render(request, "accounts/twofactor_verify.html", {"form": form, "next": next_url})
+
+
+@never_cache
+@require_POST
+@login_required
+def twofactor_backup_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """New backup codes (the old ones stop working); needs a session that entered a code."""
+    _staff_only(request)
+    if twofactor.totp_device_get(user=request.user) is None or not is_verified(request):
+        return redirect(f"{reverse('accounts:2fa-verify')}?{urlencode({'next': '/accounts/2fa/'})}")
+    codes = twofactor.backup_codes_generate(user=request.user)
+    return _backup_codes_page(request, codes)
+
+
+@never_cache
+@require_POST
+@login_required
+def twofactor_remove(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Remove the authenticator and the backup codes; needs a current code."""
+    _staff_only(request)
+    device = twofactor.totp_device_get(user=request.user)
+    if device is None:
+        return redirect("accounts:2fa-setup")
+    form = OtpCodeForm(request.POST)
+    if form.is_valid() and _code_checked(request, form) is not None:
+        twofactor.twofactor_remove(user=request.user)
+        messages.success(request, "Two-factor sign-in removed.")
+        return redirect("accounts:2fa-setup" if settings.ADMIN_2FA else "dashboard:home")
+    context = {
+        "device": device,
+        "codes_left": twofactor.backup_codes_left(user=request.user),
+        "verified": is_verified(request),
+        "remove_form": form,
+        "required": settings.ADMIN_2FA,
+    }
+    return render(request, "accounts/twofactor_home.html", context, status=400)

@@ -29,6 +29,7 @@ from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
 from accounts.models import ApiApplication, RateLimitBlock, Token, User
@@ -178,6 +179,7 @@ def world(superuser: User) -> dict[str, Model]:
         "webhooks.webhook": delivery.webhook,
         "webhooks.delivery": delivery,
         "webhooks.event": delivery.event,
+        "otp_totp.totpdevice": TOTPDevice.objects.create(user=owner, name="app", confirmed=True),
     }
 
 
@@ -201,6 +203,7 @@ MODELS: dict[str, bool] = {
     "webhooks.webhook": False,
     "webhooks.delivery": False,
     "webhooks.event": False,
+    "otp_totp.totpdevice": False,  # enrolled by its owner at /accounts/2fa/
 }
 
 
@@ -780,6 +783,12 @@ def _rows_event(n: int, staff: User) -> None:
     Event.objects.bulk_create(Event(type=webhook_events.IMAGE_CREATED) for _ in range(n))
 
 
+def _rows_totpdevice(n: int, staff: User) -> None:
+    TOTPDevice.objects.bulk_create(
+        TOTPDevice(user=u, name="app", confirmed=True) for u in _bulk_users(n)
+    )
+
+
 def _rows_group(n: int, staff: User) -> None:
     perms = list(Permission.objects.all()[:3])
     for _ in range(n):
@@ -802,6 +811,7 @@ ROWS: dict[str, Callable[[int, User], None]] = {
     "webhooks.webhook": _rows_webhook,
     "webhooks.delivery": _rows_delivery,
     "webhooks.event": _rows_event,
+    "otp_totp.totpdevice": _rows_totpdevice,
 }
 
 

@@ -16,6 +16,8 @@ from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,11 +30,13 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from uploads import services
 from uploads.models import Album, RegistrationKey, Upload
+from uploads.views import thumbnail_response
 
 
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
-    list_display = ("name", "owner", "content_type", "human_size", "created_at")
+    list_display = ("thumb", "name", "owner", "content_type", "human_size", "created_at")
+    list_display_links = ("thumb", "name")
     list_select_related = ("owner",)
     list_filter = ("content_type", "created_at")
     # "=" means exact: take-down requests name one file exactly (seed 004).
@@ -65,6 +69,31 @@ class UploadAdmin(admin.ModelAdmin):
     @admin.display(description="Size", ordering="size")
     def human_size(self, obj: Upload) -> str:
         return filesizeformat(obj.size)
+
+    def get_urls(self) -> list:
+        thumbnail = self.admin_site.admin_view(self.thumbnail_view)
+        return [
+            path("<int:pk>/thumbnail.webp", thumbnail, name="uploads_upload_thumbnail"),
+            *super().get_urls(),
+        ]
+
+    def thumbnail_view(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        """The upload's stored thumbnail for the list: the owner's dashboard URL is scoped
+        to the owner, and the full file would be heavy for 100 rows."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        upload = get_object_or_404(Upload, pk=pk)
+        return thumbnail_response(request, upload, cache_control="private, max-age=86400")
+
+    @admin.display(description="thumbnail")
+    def thumb(self, obj: Upload) -> str:
+        if not obj.is_previewable_image:
+            return ""
+        return format_html(
+            '<img src="{}" alt="{}" loading="lazy" class="admin-thumb">',
+            reverse("admin:uploads_upload_thumbnail", args=[obj.pk]),
+            f"Thumbnail of {obj.name}",
+        )
 
     @admin.display(description="Preview")
     def preview(self, obj: Upload) -> str:

@@ -54,12 +54,14 @@ PAGE_SIZE = 50
 def file_thumbnail(request: AuthenticatedHttpRequest, name: str) -> HttpResponseBase:
     """The owner's dashboard thumbnail of an image upload (made once, then kept)."""
     upload = selectors.upload_get_for_user(user=request.user, name=name)
-    return _thumbnail_response(request, upload, cache_control="private, max-age=86400")
+    return thumbnail_response(request, upload, cache_control="private, max-age=86400")
 
 
-def _thumbnail_response(
+def thumbnail_response(
     request: HttpRequest, upload: Upload | None, *, cache_control: str
 ) -> HttpResponseBase:
+    """The stored thumbnail of an image upload (made on first request); the dashboard, albums
+    and the admin's upload list serve it, each after its own access check."""
     try:
         thumbnail = services.upload_thumbnail_ensure(upload=upload) if upload else None
     except ThumbnailBusy:
@@ -654,4 +656,4 @@ def album_thumbnail(request: HttpRequest, slug: str, name: str) -> HttpResponseB
     album = _shared_album(slug)
     item = selectors.album_items_shared(album=album).filter(upload__name=name).first()
     upload = item.upload if item is not None and not item.upload.has_password else None
-    return _thumbnail_response(request, upload, cache_control=SHARED_THUMBNAIL_CACHE)
+    return thumbnail_response(request, upload, cache_control=SHARED_THUMBNAIL_CACHE)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image as PillowImage
 
 from accounts.models import User
 from catalog.models import Image
@@ -98,3 +99,56 @@ def test_admin_upload_search_by_exact_file_name_finds_the_owner(
     page.goto(f"/admin/uploads/upload/?q={wanted[:4]}")
     assert page.locator("#result_list tbody tr").count() == 0
     assert Upload.objects.count() == 4
+
+
+NO_OVERFLOW = """() => {
+  const table = document.querySelector('#result_list');
+  const box = document.querySelector('#changelist .results');
+  const cut = [...table.querySelectorAll('td, th')].filter(c => c.scrollWidth > c.clientWidth + 1);
+  // An id on more than one line has one client rect per line.
+  const tall = [...table.querySelectorAll('td.field-short_id span')]
+    .filter(s => s.getClientRects().length > 1);
+  return {page: document.documentElement.scrollWidth, window: window.innerWidth,
+          table: table.scrollWidth, box: box.clientWidth, cut: cut.map(c => c.className),
+          tall: tall.length};
+}"""
+
+
+def test_admin_image_list_fits_1366_pixels_and_says_nekosite(page: Any, superuser: User) -> None:
+    """Issue 22: "the header says nekosite ... no column overflow at 1366 px (the image list cuts
+    the size column and wraps the UUID onto four lines)"."""
+    categories = [make_category(name=f"Category number {i}") for i in range(3)]
+    for index in range(5):
+        make_image(categories=categories, width=4000 + index, height=3000, nsfw="questionable")
+    _thumbnails_made_beforehand()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    admin_log_in(page)
+    assert page.inner_text("#site-name") == "nekosite administration"
+    assert "nekosite administration" in page.title()
+    page.goto("/admin/catalog/image/")
+    found = page.evaluate(NO_OVERFLOW)
+    assert found["page"] <= found["window"], found
+    assert found["table"] <= found["box"], found
+    assert found["cut"] == [] and found["tall"] == 0, found
+    first = page.locator("#result_list tbody td.field-short_id span").first
+    assert len(first.inner_text()) == 8 and len(first.get_attribute("title") or "") == 36
+    page.goto("/admin/")
+    assert "API applications" in page.inner_text("#content-main")
+
+
+def test_admin_upload_list_shows_thumbnails_of_images(page: Any, superuser: User) -> None:
+    owner = User.objects.create_user(username="alice", password=PASSWORD)
+    buffer = io.BytesIO()
+    PillowImage.new("RGB", (300, 200), "teal").save(buffer, format="PNG")
+    data = buffer.getvalue()
+    upload_create(owner=owner, file=io.BytesIO(data), client_name="cat.png", size=len(data))
+    upload_create(owner=owner, file=io.BytesIO(b"notes\n"), client_name="a.txt", size=6)
+    admin_log_in(page)
+    page.goto("/admin/uploads/upload/")
+    thumbs = page.locator("#result_list tbody img.admin-thumb")
+    assert thumbs.count() == 1
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#result_list tbody img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
+    assert page.locator("#result_list tbody tr").count() == 2

@@ -55,6 +55,31 @@ def test_upload_change_page_shows_image_preview(admin_client: Client, uploaded: 
     assert response.status_code == 200 and b"<img src=" in response.content
 
 
+def test_upload_changelist_shows_a_thumbnail_of_image_uploads_only(
+    admin_client: Client, uploaded: list[str]
+) -> None:
+    """Issue 22: "thumbnails in the upload and image lists"."""
+    image = Upload.objects.get(name=uploaded[0])
+    page = admin_client.get("/admin/uploads/upload/").content.decode()
+    url = f"/admin/uploads/upload/{image.pk}/thumbnail.webp"
+    assert page.count('class="admin-thumb"') == 1 and f'src="{url}"' in page
+    thumbnail = admin_client.get(url)
+    assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/webp"
+    text = Upload.objects.get(name=uploaded[1])
+    assert admin_client.get(f"/admin/uploads/upload/{text.pk}/thumbnail.webp").status_code == 404
+
+
+def test_upload_thumbnail_in_the_admin_needs_view_permission(
+    client: Client, owner: User, uploaded: list[str]
+) -> None:
+    url = f"/admin/uploads/upload/{Upload.objects.get(name=uploaded[0]).pk}/thumbnail.webp"
+    client.force_login(owner)  # the file's owner, but not staff
+    assert client.get(url)["Location"].startswith("/admin/login/")
+    owner.is_staff = True
+    owner.save()
+    assert client.get(url).status_code == 403
+
+
 def test_upload_admin_refused_for_non_staff(client: Client, owner: User, settings: Any) -> None:
     client.force_login(owner)
     response = client.get("/admin/uploads/upload/")
