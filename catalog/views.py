@@ -15,7 +15,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from catalog import search
+from catalog import search, selectors
 from catalog.forms import GalleryFilterForm
 from catalog.models import Category, Character, Image, Rating, catalog_storage
 from catalog.services import image_thumbnail_ensure
@@ -59,9 +59,13 @@ def _text_query(text: str) -> Q:
 
 
 def _gallery_images(filters: dict) -> QuerySet[Image]:
-    images = Image.objects.select_related("artist").prefetch_related(
-        Prefetch("characters", queryset=Character.objects.only("id", "name")),
-        Prefetch("categories", queryset=Category.objects.only("id", "name", "nsfw")),
+    images = (
+        selectors.images_public()
+        .select_related("artist")
+        .prefetch_related(
+            Prefetch("characters", queryset=Character.objects.only("id", "name")),
+            Prefetch("categories", queryset=Category.objects.only("id", "name", "nsfw")),
+        )
     )
     if filters.get("q"):
         images = images.filter(_text_query(filters["q"]))
@@ -125,7 +129,9 @@ def gallery(request: HttpRequest) -> HttpResponse:
 @require_safe
 def image_detail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponse:
     image = get_object_or_404(
-        Image.objects.select_related("artist").prefetch_related("categories", "characters"),
+        selectors.images_public()
+        .select_related("artist")
+        .prefetch_related("categories", "characters"),
         pk=image_id,
     )
     show_nsfw = request.GET.get("show_nsfw") in ("1", "on", "true")
@@ -149,8 +155,12 @@ def image_detail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponse:
 def thumbnail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponseBase:
     """The cached WebP thumbnail, with the same safe-serving rules as every stored file."""
     image = get_object_or_404(
-        Image.objects.only("id", "file", "thumbnail", "etag", "created_at"), pk=image_id
+        Image.objects.only("id", "file", "thumbnail", "etag", "created_at", "status"), pk=image_id
     )
+    # A submission's thumbnail is for staff only (the moderation queue), and never cached.
+    private = not image.is_public
+    if private and not request.user.is_staff:
+        raise Http404("no such image")
     if not image.thumbnail.name:
         try:
             image = image_thumbnail_ensure(image=image)
@@ -162,7 +172,7 @@ def thumbnail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponseBase:
         size = storage.size(image.thumbnail.name)
     except (FileNotFoundError, OSError) as exc:
         raise Http404("thumbnail missing") from exc
-    return stored_file_response(
+    response = stored_file_response(
         request,
         storage=storage,
         name=image.thumbnail.name,
@@ -172,3 +182,6 @@ def thumbnail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponseBase:
         last_modified=image.created_at,
         download_name=f"{image.pk}.webp",
     )
+    if private:
+        response["Cache-Control"] = "private, no-store"
+    return response
