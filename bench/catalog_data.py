@@ -70,7 +70,7 @@ ON CONFLICT DO NOTHING;
 
 INSERT INTO catalog_image (id, file, thumbnail, artist_id, source_name, source_url, nsfw,
     original, created_at, size, mimetype, etag, color, width, height, aspect_ratio,
-    orientation, slot)
+    orientation, slot, pending, status, rejection_reason)
 SELECT md5('img' || i)::uuid, 'images/' || md5('img' || i) || '.png',
        'thumbs/' || md5('img' || i) || '.webp', md5('art' || (i / {per_artist}))::uuid,
        'pixiv', 'https://example.org/artworks/' || i,
@@ -80,7 +80,7 @@ SELECT md5('img' || i)::uuid, 'images/' || md5('img' || i) || '.png',
        'image/png', substr(md5('etag' || i), 1, 32),
        '#' || substr(md5('color' || i), 1, 6), 1024 + (i % 4) * 256, 1024,
        CASE i % 4 WHEN 0 THEN '1:1' WHEN 1 THEN '5:4' WHEN 2 THEN '3:2' ELSE '7:4' END,
-       CASE i % 4 WHEN 0 THEN 'square' ELSE 'landscape' END, i
+       CASE i % 4 WHEN 0 THEN 'square' ELSE 'landscape' END, i, false, 'approved', ''
 FROM generate_series({start}, {end} - 1) i;
 
 CREATE TEMP TABLE new_links ON COMMIT DROP AS
@@ -189,8 +189,9 @@ def fill_sqlite(path: str, start: int, end: int) -> None:
         db.executemany(
             "INSERT INTO catalog_image (id, file, thumbnail, artist_id, source_name, source_url, "
             "nsfw, original, created_at, size, mimetype, etag, color, width, height, "
-            "aspect_ratio, orientation, slot) "
-            "VALUES (?, ?, ?, ?, 'pixiv', ?, ?, ?, ?, ?, 'image/png', ?, ?, ?, 1024, ?, ?, ?)",
+            "aspect_ratio, orientation, slot, pending, status, rejection_reason) "
+            "VALUES (?, ?, ?, ?, 'pixiv', ?, ?, ?, ?, ?, 'image/png', ?, ?, ?, 1024, ?, ?, ?, 0, "
+            "'approved', '')",
             [
                 (
                     _hex(f"img{i}"),

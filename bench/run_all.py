@@ -32,6 +32,7 @@ ORDER = [
     "uploads",
     "tus",
     "downloads",
+    "phash",
 ]
 START = "<!-- results:start (rewritten by make bench; do not edit by hand) -->"
 END = "<!-- results:end -->"

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from accounts.http import AuthenticatedHttpRequest
+from catalog import selectors
 from catalog.forms import ImageActionForm, ImageAddForm
-from catalog.models import Artist, Category, Character, Image, Rating
+from catalog.models import Artist, Category, Character, Image, ModerationStatus, Rating, Submission
 from catalog.services import (
     ImageDuplicate,
     image_add_category,
@@ -26,6 +31,8 @@ from catalog.services import (
     image_remove_category,
     image_set_rating,
     image_update_metadata,
+    submission_approve,
+    submission_reject,
 )
 from nekosite.lib.imagemeta import ImageRejected
 from nekosite.lib.slowbody import accepts_files
@@ -364,3 +371,197 @@ class CharacterAdmin(ImageCountMixin, admin.ModelAdmin):
     list_filter = ["gender"]
     search_fields = ["name", "source"]
     readonly_fields = ["id", "created_at"]
+
+
+# --- moderation queue ---------------------------------------------------------------------------
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=1000,
+        help_text="The submitter reads this on their dashboard and in the webhook event.",
+    )
+
+
+class SubmissionStatusFilter(admin.SimpleListFilter):
+    """The queue by default; decided submissions on request."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            (ModerationStatus.PENDING_REVIEW, "Pending review"),
+            (ModerationStatus.REJECTED, "Rejected"),
+            (ModerationStatus.APPROVED, "Approved"),
+        ]
+
+    def choices(self, changelist: Any) -> Any:
+        current = self.value() or ModerationStatus.PENDING_REVIEW
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Image]) -> QuerySet[Image]:
+        return queryset.filter(status=self.value() or ModerationStatus.PENDING_REVIEW)
+
+
+class SubmissionChangeList(ChangeList):
+    """The page's nearest existing images, looked up for the whole page at once."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        nearest = selectors.nearest_duplicates(images=list(self.result_list))
+        for image in self.result_list:
+            image.nearest = nearest.get(image.pk)  # page-only attribute
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    """Users' submissions: approve, or reject with a reason; every decision through
+    catalog.services (status, LogEntry, webhook events)."""
+
+    list_display = [
+        "thumb",
+        "id",
+        "submitted_by",
+        "nsfw",
+        "artist",
+        "created_at",
+        "nearest_thumb",
+        "nearest_distance",
+        "status",
+    ]
+    list_display_links = ["thumb", "id"]
+    list_select_related = ["submitted_by", "artist"]
+    list_filter = [SubmissionStatusFilter]
+    search_fields = ["id", "submitted_by__username", "source_name"]
+    list_per_page = 50
+    ordering = ["created_at", "id"]
+    actions = ["approve", "reject"]
+    fields = [
+        ("preview", "nearest_preview"),
+        "id",
+        "submitted_by",
+        "status",
+        "rejection_reason",
+        "reviewed_by",
+        "reviewed_at",
+        "nsfw",
+        "artist",
+        "source_name",
+        "source_url",
+        "created_at",
+    ]
+    readonly_fields = [
+        "preview",
+        "nearest_preview",
+        "id",
+        "submitted_by",
+        "status",
+        "rejection_reason",
+        "reviewed_by",
+        "reviewed_at",
+        "nsfw",
+        "artist",
+        "source_name",
+        "source_url",
+        "created_at",
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Image]:
+        went_through_review = (
+            Q(submitted_by__isnull=False)
+            | ~Q(status=ModerationStatus.APPROVED)
+            | Q(reviewed_at__isnull=False)
+        )
+        return super().get_queryset(request).filter(went_through_review)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return SubmissionChangeList
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # submissions come from the API
+
+    def has_change_permission(self, request: HttpRequest, obj: Image | None = None) -> bool:
+        return False  # read-only page; decisions are the actions
+
+    def delete_model(self, request: HttpRequest, obj: Image) -> None:
+        image_delete(image=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+        for image in queryset.select_related(None).only("id", "file", "thumbnail"):
+            image_delete(image=image)
+
+    @admin.display(description="thumbnail")
+    def thumb(self, obj: Image) -> SafeString | str:
+        return _thumb(obj, 96)
+
+    @admin.display(description="preview")
+    def preview(self, obj: Image) -> SafeString | str:
+        return _thumb(obj, 320)
+
+    def _nearest(self, obj: Image) -> tuple[Image, int] | None:
+        if not hasattr(obj, "nearest"):  # the change page: one image
+            obj.nearest = selectors.nearest_duplicates(images=[obj]).get(obj.pk)  # type: ignore[attr-defined]
+        return obj.nearest  # type: ignore[attr-defined]  # set by SubmissionChangeList
+
+    @admin.display(description="nearest existing image")
+    def nearest_thumb(self, obj: Image) -> SafeString | str:
+        nearest = self._nearest(obj)
+        if nearest is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:catalog_image_change", args=[nearest[0].pk]),
+            _thumb(nearest[0], 96),
+        )
+
+    @admin.display(description="distance")
+    def nearest_distance(self, obj: Image) -> str:
+        nearest = self._nearest(obj)
+        return "—" if nearest is None else f"{nearest[1]} / 64"
+
+    @admin.display(description="nearest existing image")
+    def nearest_preview(self, obj: Image) -> SafeString | str:
+        nearest = self._nearest(obj)
+        if nearest is None:
+            return "No image within distance 3."
+        return format_html(
+            "{}<br>{} (distance {} of 64 bits)", _thumb(nearest[0], 320), nearest[0].pk, nearest[1]
+        )
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        """Deciding needs the proxy's change permission (the change form itself is read-only)."""
+        return request.user.has_perm("catalog.change_submission")
+
+    @admin.action(description="Approve the selected submissions", permissions=["moderate"])
+    def approve(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Image]) -> None:
+        decided = submission_approve(images=list(queryset), reviewer=request.user)
+        self.message_user(request, f"Approved {len(decided)} submission(s).", messages.SUCCESS)
+
+    @admin.action(description="Reject the selected submissions…", permissions=["moderate"])
+    def reject(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Image]
+    ) -> TemplateResponse | None:
+        """An intermediate page to type the reason; its POST comes back to this action."""
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            decided = submission_reject(
+                images=list(queryset), reviewer=request.user, reason=form.cleaned_data["reason"]
+            )
+            self.message_user(request, f"Rejected {len(decided)} submission(s).", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject submissions",
+            "opts": self.model._meta,
+            "form": form,
+            "submissions": list(queryset),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/catalog/submission/reject.html", context)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.db import models
 from django.utils import timezone
@@ -28,6 +29,12 @@ class Orientation(models.TextChoices):
     LANDSCAPE = "landscape", "Landscape"
     PORTRAIT = "portrait", "Portrait"
     SQUARE = "square", "Square"
+
+
+class ModerationStatus(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    PENDING_REVIEW = "pending_review", "Pending review"
+    REJECTED = "rejected", "Rejected"
 
 
 class Artist(models.Model):
@@ -113,6 +120,42 @@ class Image(models.Model):
     # Colour and thumbnail not computed yet: a task does it after the ingest commits (large
     # images, import_images; catalog/tasks.py). The API shows `color: null` meanwhile.
     pending = models.BooleanField(default=False, editable=False)
+    # Perceptual hash (nekosite.lib.imagemeta.image_phash), stored signed (a bigint), and its four
+    # 16-bit bands, each indexed: an image within Hamming distance 3 shares at least one band
+    # (pigeonhole), so catalog.selectors.near_duplicates looks up 4 exact values, then counts bits.
+    # Null until computed (a pending image, a row older than phash_backfill).
+    phash = models.BigIntegerField(null=True, blank=True, editable=False)
+    phash_band0 = models.IntegerField(null=True, blank=True, editable=False, db_index=True)
+    phash_band1 = models.IntegerField(null=True, blank=True, editable=False, db_index=True)
+    phash_band2 = models.IntegerField(null=True, blank=True, editable=False, db_index=True)
+    phash_band3 = models.IntegerField(null=True, blank=True, editable=False, db_index=True)
+    # Moderation (catalog.services.submission_*): a user's submission is `pending_review` and
+    # invisible to the public API, the gallery and random draws (catalog.selectors) until staff
+    # approve it. Staff-ingested and imported images are approved from the start.
+    status = models.CharField(
+        max_length=16,
+        choices=ModerationStatus.choices,
+        default=ModerationStatus.APPROVED,
+        editable=False,
+    )
+    rejection_reason = models.TextField(blank=True, default="", editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="image_submissions",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -122,10 +165,60 @@ class Image(models.Model):
                 condition=models.Q(pending=True),
                 name="image_pending",
             ),
+            # The public reads filter on status = approved, which nearly every row is: only
+            # the moderation queue needs an index, and a small partial one serves it.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending_review"),
+                name="image_review_queue",
+            ),
         ]
 
     def __str__(self) -> str:
         return str(self.id)
+
+    def set_phash(self, value: int | None) -> None:
+        """Store an unsigned 64-bit perceptual hash (or None) with its bands."""
+        fields = phash_columns(value)
+        for name, column in fields.items():
+            setattr(self, name, column)
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == ModerationStatus.APPROVED
+
+    @property
+    def phash_unsigned(self) -> int | None:
+        return None if self.phash is None else self.phash & PHASH_MASK
+
+
+class Submission(Image):
+    """The moderation queue's view of Image (its own admin): user submissions."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "submission"
+        verbose_name_plural = "submissions (moderation queue)"
+
+
+PHASH_MASK = (1 << 64) - 1
+PHASH_BANDS = 4  # of 16 bits: exact for distances up to PHASH_BANDS - 1 (pigeonhole)
+
+
+def phash_bands(value: int) -> list[int]:
+    """The four 16-bit bands of an unsigned 64-bit hash, highest first."""
+    return [(value >> shift) & 0xFFFF for shift in (48, 32, 16, 0)]
+
+
+def phash_columns(value: int | None) -> dict[str, int | None]:
+    """Image's column values for an unsigned 64-bit hash: signed `phash` and the bands."""
+    if value is None:
+        return {"phash": None, **{f"phash_band{n}": None for n in range(PHASH_BANDS)}}
+    if not 0 <= value <= PHASH_MASK:
+        raise ValueError(f"a perceptual hash is an unsigned 64-bit integer, got {value}")
+    signed = value - (1 << 64) if value >= 1 << 63 else value
+    bands = phash_bands(value)
+    return {"phash": signed, **{f"phash_band{n}": bands[n] for n in range(PHASH_BANDS)}}
 
 
 class CategorySlot(models.Model):

@@ -41,7 +41,19 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from catalog import search as catalog_search
-from catalog.models import Artist, Category, CategorySlot, Character, Image, Rating
+from catalog.models import (
+    PHASH_BANDS,
+    PHASH_MASK,
+    Artist,
+    Category,
+    CategorySlot,
+    Character,
+    Image,
+    ModerationStatus,
+    Rating,
+    Submission,
+    phash_bands,
+)
 from nekosite.lib.readcache import ReadCache
 
 Row = dict[str, Any]
@@ -100,6 +112,15 @@ def _cached(key: tuple[Any, ...], fetch: Callable[[], Any]) -> Any:
 
 # --- images ----------------------------------------------------------------------------------
 
+# What the public sees (API, gallery, random draws, counts): approved images only. Submissions
+# pending review or rejected are left out by every public read below.
+PUBLIC = Q(status=ModerationStatus.APPROVED)
+
+
+def images_public() -> QuerySet[Image]:
+    """Every image the public may see (the gallery's base queryset)."""
+    return Image.objects.filter(PUBLIC)
+
 
 def _attach_relations(rows: list[Row]) -> list[Row]:
     """Add "categories" and "characters" (lists of rows, by name) to each image row.
@@ -157,7 +178,7 @@ def images_by_id(ids: Sequence[uuid.UUID]) -> list[Row]:
     if missing:
         fetched: dict[Hashable, Row] = {
             ("image", row["id"]): row
-            for row in image_rows(Image.objects.filter(pk__in=missing).order_by())
+            for row in image_rows(images_public().filter(pk__in=missing).order_by())
         }
         found.update(_cache.put_many(stamp, fetched))
     return [found[("image", image_id)] for image_id in ids if ("image", image_id) in found]
@@ -171,7 +192,7 @@ def image_list(*, limit: int, offset: int = 0) -> list[Row]:
     """Newest first (index on created_at)."""
     ids = _cached(
         ("image_list", limit, offset),
-        lambda: _ids(Image.objects.order_by("-created_at", "id")[offset : offset + limit]),
+        lambda: _ids(images_public().order_by("-created_at", "id")[offset : offset + limit]),
     )
     return images_by_id(ids)
 
@@ -182,9 +203,10 @@ def image_get(*, image_id: uuid.UUID) -> Row | None:
 
 
 def image_file(*, image_id: uuid.UUID) -> Mapping[str, Any] | None:
-    """What the asset view needs to serve an image: one query."""
+    """What the asset view needs to serve a public image: one query."""
     return (
-        Image.objects.filter(pk=image_id)
+        images_public()
+        .filter(pk=image_id)
         .order_by()
         .values("id", "file", "mimetype", "size", "etag", "created_at")
         .first()
@@ -252,7 +274,10 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
         if len(sizes) < len(set(category_ids)) or any(top is None for top in sizes.values()):
             return []  # a category without images (or gone): nothing has them all
         rarest = min(sizes, key=lambda pk: sizes[pk])
-        candidates = CategorySlot.objects.filter(category_id=rarest).order_by()
+        # A drawn slot whose image is not public (a submission) is rejected like a hole.
+        candidates = CategorySlot.objects.filter(
+            category_id=rarest, image__status=ModerationStatus.APPROVED
+        ).order_by()
         for category_id in sizes:
             if category_id != rarest:
                 # One EXISTS per other category: images having ALL the named categories.
@@ -280,8 +305,8 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
         )
         if top is None:
             return []
-        # Dense slots: few rejections, if any.
-        ids = _draw(Image.objects.order_by(), "id", top + 1, limit, first=limit + 2)
+        # Dense slots: few rejections, if any (holes, and submissions, which are not public).
+        ids = _draw(images_public().order_by(), "id", top + 1, limit, first=limit + 2)
     return images_by_id(ids)
 
 
@@ -381,9 +406,9 @@ def artist_image_list(*, artist_id: uuid.UUID, limit: int, offset: int = 0) -> l
     ids = _cached(
         ("artist_images", artist_id, limit, offset),
         lambda: _ids(
-            Image.objects.filter(artist_id=artist_id).order_by("-created_at", "id")[
-                offset : offset + limit
-            ]
+            images_public()
+            .filter(artist_id=artist_id)
+            .order_by("-created_at", "id")[offset : offset + limit]
         ),
     )
     return images_by_id(ids)
@@ -436,7 +461,7 @@ def _with_image_count(
         lambda: (
             model.objects.filter(pk=object_id)
             .order_by()
-            .annotate(images_count=Count("images"))
+            .annotate(images_count=Count("images", filter=Q(images__status="approved")))
             .values(*fields, "images_count")
             .first()
         ),
@@ -502,8 +527,8 @@ class GalleryFilter:
 def gallery_visible_images() -> QuerySet[Image]:
     """Every image the public gallery may show. The gallery reads images only through this
     function (directly or through the selectors below): a rule hiding images from the public
-    (an approval state, say) goes here, once."""
-    return Image.objects.all()
+    (the moderation status: submissions awaiting review or rejected) goes here, once."""
+    return images_public()
 
 
 def _visible_through(relation: str) -> Q:
@@ -719,9 +744,13 @@ def catalog_stats() -> Row:
     cached = cache.get("catalog:stats")
     if cached is not None:
         return cached
-    images = Image.objects.order_by().aggregate(
-        count=Count("pk"),
-        **{rating: Count("pk", filter=Q(nsfw=rating)) for rating in Rating.values},
+    images = (
+        images_public()
+        .order_by()
+        .aggregate(
+            count=Count("pk"),
+            **{rating: Count("pk", filter=Q(nsfw=rating)) for rating in Rating.values},
+        )
     )
     stats = {
         "images": images,
@@ -738,8 +767,10 @@ def catalog_stats() -> Row:
 
 def image_count_by_rating() -> dict[str, int]:
     """{rating: count} for every rating (zeros included), from ONE aggregate query."""
-    counts = Image.objects.order_by().aggregate(
-        **{rating: Count("pk", filter=Q(nsfw=rating)) for rating in Rating.values}
+    counts = (
+        images_public()
+        .order_by()
+        .aggregate(**{rating: Count("pk", filter=Q(nsfw=rating)) for rating in Rating.values})
     )
     return {rating: int(counts[rating]) for rating in Rating.values}
 
@@ -748,7 +779,7 @@ def category_image_counts(*, limit: int = 15) -> list[tuple[str, int]]:
     """(category name, number of images), biggest first, at most `limit` rows; ONE query."""
     rows = (
         Category.objects.order_by()
-        .annotate(image_count=Count("images"))
+        .annotate(image_count=Count("images", filter=Q(images__status="approved")))
         .order_by("-image_count", "name")
         .values_list("name", "image_count")[:limit]
     )
@@ -764,3 +795,93 @@ def images_pending_overdue(*, older_than_seconds: float) -> QuerySet[Image, uuid
         .order_by("created_at")
         .values_list("pk", flat=True)
     )
+
+
+# --- near-duplicates (perceptual hash) ------------------------------------------------------------
+
+
+def near_duplicates(
+    *,
+    phash: int,
+    max_distance: int = 3,
+    exclude_id: uuid.UUID | None = None,
+    limit: int = 10,
+) -> list[tuple[Image, int]]:
+    """Images whose perceptual hash is within `max_distance` bits of `phash` (unsigned 64-bit),
+    nearest first, with their distance; every moderation status included.
+
+    Exact by the pigeonhole principle for max_distance < PHASH_BANDS (3): two hashes differing in
+    at most 3 bits agree on at least one of the four 16-bit bands, so the candidates are the rows
+    equal on some band (four indexed look-ups OR-ed), and their Hamming distance is counted here.
+    Two queries at most: the candidates' hashes, then the matching rows (none when no match).
+    """
+    if not 0 <= max_distance < PHASH_BANDS:
+        raise ValueError(f"max_distance must be between 0 and {PHASH_BANDS - 1}")
+    phash &= PHASH_MASK
+    bands = phash_bands(phash)
+    same_band = Q()
+    for number, band in enumerate(bands):
+        same_band |= Q(**{f"phash_band{number}": band})
+    candidates = Image.objects.filter(same_band)
+    if exclude_id is not None:
+        candidates = candidates.exclude(pk=exclude_id)
+    distances: dict[uuid.UUID, int] = {}
+    for pk, other in candidates.values_list("pk", "phash").order_by():
+        if other is None:  # excluded by the band match, for the type checker
+            continue
+        distance = (phash ^ (other & PHASH_MASK)).bit_count()
+        if distance <= max_distance:
+            distances[pk] = distance
+    if not distances:
+        return []
+    rows = Image.objects.filter(pk__in=list(distances)).select_related("artist")
+    found = sorted(rows, key=lambda row: (distances[row.pk], row.created_at, str(row.pk)))
+    return [(row, distances[row.pk]) for row in found[:limit]]
+
+
+# --- moderation ---------------------------------------------------------------------------------
+
+
+def submission_queue() -> QuerySet[Submission]:
+    """Submissions waiting for a decision, oldest first (index image_review_queue)."""
+    return (
+        Submission.objects.filter(status=ModerationStatus.PENDING_REVIEW)
+        .select_related("submitted_by", "artist")
+        .order_by("created_at", "id")
+    )
+
+
+def submissions_for_user(*, user: Any, limit: int = 20) -> list[Image]:
+    """The user's latest submissions with their decision (the dashboard's list)."""
+    return list(
+        Image.objects.filter(submitted_by=user)
+        .order_by("-created_at", "id")
+        .only("id", "status", "rejection_reason", "reviewed_at", "created_at", "thumbnail")[:limit]
+    )
+
+
+def nearest_duplicates(
+    *, images: Sequence[Image], max_distance: int = PHASH_BANDS - 1
+) -> dict[uuid.UUID, tuple[Image, int]]:
+    """{image id: (its nearest other image, distance)} for a page of images (the moderation
+    queue), among every image within `max_distance`; two queries for the whole page (the
+    candidates sharing a band with any of them, then the nearest rows), none without hashes."""
+    hashed = [(image.pk, image.phash_unsigned) for image in images if image.phash is not None]
+    if not hashed:
+        return {}
+    same_band = Q()
+    for _, value in hashed:
+        for number, band in enumerate(phash_bands(value)):  # type: ignore[arg-type]
+            same_band |= Q(**{f"phash_band{number}": band})
+    candidates = list(Image.objects.filter(same_band).order_by().values_list("pk", "phash"))
+    best: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
+    for pk, value in hashed:
+        assert value is not None
+        for other_pk, other in candidates:
+            if other_pk == pk or other is None:
+                continue
+            distance = (value ^ (other & PHASH_MASK)).bit_count()
+            if distance <= max_distance and (pk not in best or distance < best[pk][1]):
+                best[pk] = (other_pk, distance)
+    rows = Image.objects.in_bulk([other_pk for other_pk, _ in best.values()])
+    return {pk: (rows[other_pk], distance) for pk, (other_pk, distance) in best.items()}

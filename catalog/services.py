@@ -21,13 +21,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.db.models import Max, QuerySet
+from django.utils import timezone
 
+from accounts.models import User
 from catalog import selectors
 from catalog.models import (
     Artist,
@@ -35,8 +38,11 @@ from catalog.models import (
     CategorySlot,
     Character,
     Image,
+    ModerationStatus,
     Rating,
+    Submission,
     catalog_storage,
+    phash_columns,
 )
 from nekosite.lib import readcache, versiontriggers
 from nekosite.lib.imagemeta import (
@@ -44,6 +50,7 @@ from nekosite.lib.imagemeta import (
     ImageSource,
     binary_handle,
     image_color,
+    image_phash,
     read_image_meta,
 )
 from nekosite.lib.thumbnails import make_thumbnail
@@ -279,7 +286,8 @@ def image_insert(*, image: Image) -> Image:
     top = Image.objects.aggregate(top=Max("slot"))["top"]
     image.slot = 0 if top is None else top + 1
     image.save(force_insert=True)
-    webhooks.emit(events.IMAGE_CREATED, payloads.image(image))
+    if image.is_public:  # a submission is announced when it is approved
+        webhooks.emit(events.IMAGE_CREATED, payloads.image(image))
     return image
 
 
@@ -364,6 +372,8 @@ def image_ingest(
     nsfw: str = Rating.SFW,
     original: bool | None = None,
     defer: bool = False,
+    phash: int | None = None,
+    submitted_by: User | None = None,
 ) -> Image:
     """Store one image file and create its row, with the metadata computed once.
 
@@ -372,6 +382,12 @@ def image_ingest(
     Raises ImageRejected (not an acceptable image), ImageDuplicate (same bytes already stored) or
     ValidationError (bad rating or URL) before anything is stored. `filename` is informational:
     the stored extension comes from the sniffed type.
+
+    The perceptual hash is computed with the colour (inline, or by the task) unless given in
+    `phash` (import_images computes it first to look for near-duplicates).
+
+    With `submitted_by` the image is a user's submission: `pending_review`, invisible to the
+    public until approved (submission_approve).
     """
     nsfw = _validate_rating(nsfw)
     source_url = _validate_url(source_url)
@@ -383,6 +399,8 @@ def image_ingest(
         if existing is not None:
             raise ImageDuplicate(existing)
         pending = defer or meta.width * meta.height > int(settings.IMAGE_INLINE_MAX_PIXELS)
+        if phash is None and not pending:
+            phash = image_phash(handle)
         color = None if pending else image_color(handle)
         thumbnail = None if pending else make_thumbnail(handle)
 
@@ -415,7 +433,14 @@ def image_ingest(
                 aspect_ratio=meta.aspect_ratio,
                 orientation=meta.orientation,
                 pending=pending,
+                submitted_by=submitted_by,
+                status=(
+                    ModerationStatus.APPROVED
+                    if submitted_by is None
+                    else ModerationStatus.PENDING_REVIEW
+                ),
             )
+            image.set_phash(phash)
             image_insert(image=image)
             if categories:
                 image_categories_set(image=image, categories=categories)
@@ -449,12 +474,14 @@ def image_process(*, image_id: uuid.UUID) -> Image | None:
     if image is None:
         return None
     storage = catalog_storage()
-    color, thumbnail = None, None
+    color, thumbnail, phash = None, None, image.phash_unsigned
     assert image.file.name is not None  # an Image row always has its file
     try:
         with storage.open(image.file.name, "rb") as handle:
             color = image_color(handle)
             thumbnail = None if image.thumbnail.name else make_thumbnail(handle)
+            if phash is None:
+                phash = image_phash(handle)
     except ImageRejected as exc:
         logger.warning("image %s: no colour or thumbnail: %s", image.pk, exc.message)
     except FileNotFoundError:
@@ -466,8 +493,45 @@ def image_process(*, image_id: uuid.UUID) -> Image | None:
         image.thumbnail.name = storage.save(name, ContentFile(thumbnail))
     image.color = color
     image.pending = False
-    image.save(update_fields=["color", "thumbnail", "pending"])
+    image.set_phash(phash)
+    image.save(update_fields=["color", "thumbnail", "pending", *PHASH_FIELDS])
     return image
+
+
+PHASH_FIELDS = ["phash", *(f"phash_band{n}" for n in range(4))]
+
+
+@dataclass(frozen=True)
+class PhashBatch:
+    hashed: int
+    unreadable: int
+    last_id: uuid.UUID | None  # pass as `after` for the next batch; None when none was left
+
+
+def image_phash_backfill(*, after: uuid.UUID | None = None, batch_size: int = 200) -> PhashBatch:
+    """Compute the perceptual hash of up to `batch_size` images that have none (rows older than
+    the hash, pending ones whose task has not run), in primary-key order after `after`. An
+    unreadable or missing file is logged and left null (tried again by the next backfill)."""
+    storage = catalog_storage()
+    rows = Image.objects.filter(phash__isnull=True).order_by("pk").only("pk", "file")
+    if after is not None:
+        rows = rows.filter(pk__gt=after)
+    hashed = unreadable = 0
+    last_id = None
+    for image in rows[:batch_size]:
+        last_id = image.pk
+        assert image.file.name is not None
+        try:
+            with storage.open(image.file.name, "rb") as handle:
+                value = image_phash(handle)
+        except (ImageRejected, OSError) as exc:
+            logger.warning("image %s: no perceptual hash: %s", image.pk, exc)
+            unreadable += 1
+            continue
+        # By primary key, the hash columns only: no slot, webhook or cache concern.
+        Image.objects.filter(pk=image.pk).update(**phash_columns(value))
+        hashed += 1
+    return PhashBatch(hashed=hashed, unreadable=unreadable, last_id=last_id)
 
 
 @transaction.atomic
@@ -496,7 +560,8 @@ def image_update_metadata(
         image_categories_set(image=image, categories=categories)
     if characters is not None:
         image.characters.set(list(characters))
-    webhooks.emit(events.IMAGE_UPDATED, payloads.image(image))
+    if image.is_public:  # the catalog's webhooks never hear of a submission before approval
+        webhooks.emit(events.IMAGE_UPDATED, payloads.image(image))
     return image
 
 
@@ -532,7 +597,9 @@ def image_delete(*, image: Image) -> None:
 
 def _emit_updated(image_ids: Iterable[uuid.UUID]) -> None:
     """image.updated for each image (bulk admin actions); webhooks looked up once."""
-    rows = Image.objects.filter(pk__in=list(image_ids)).only("pk", "nsfw")
+    rows = Image.objects.filter(pk__in=list(image_ids), status=ModerationStatus.APPROVED).only(
+        "pk", "nsfw"
+    )
     webhooks.emit_each(events.IMAGE_UPDATED, [payloads.image(row) for row in rows])
 
 
@@ -587,3 +654,70 @@ def images_pending_resend(*, older_than_seconds: float, limit: int = 500) -> int
     for image_id in ids:
         _enqueue_processing(image_id)
     return len(ids)
+
+
+# --- moderation (submissions) -------------------------------------------------------------------
+
+
+def _decide(
+    *,
+    images: Iterable[Image],
+    reviewer: User,
+    status: ModerationStatus,
+    reason: str,
+) -> list[Submission]:
+    """Record one decision on each submission still pending review (others are left alone):
+    the status, who and when, a LogEntry each, then the webhook events."""
+    ids = [image.pk for image in images]
+    # Locked, and only those still pending: two moderators deciding at once decide once.
+    # Through the proxy: the LogEntry rows belong to the moderation queue's history.
+    rows = list(
+        Submission.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids, status=ModerationStatus.PENDING_REVIEW)
+        .select_related("submitted_by")
+        .order_by("created_at", "pk")
+    )
+    now = timezone.now()
+    for image in rows:
+        image.status = status
+        image.rejection_reason = reason
+        image.reviewed_by = reviewer
+        image.reviewed_at = now
+        image.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at"])
+    message = (
+        "Approved the submission."
+        if status == ModerationStatus.APPROVED
+        else (f"Rejected the submission: {reason}")
+    )
+    LogEntry.objects.log_actions(
+        user_id=reviewer.pk, queryset=rows, action_flag=CHANGE, change_message=message
+    )
+    event = (
+        events.SUBMISSION_APPROVED
+        if status == ModerationStatus.APPROVED
+        else events.SUBMISSION_REJECTED
+    )
+    for image in rows:
+        if image.submitted_by is not None:
+            webhooks.emit(event, payloads.submission(image), user=image.submitted_by)
+    if status == ModerationStatus.APPROVED:
+        webhooks.emit_each(events.IMAGE_CREATED, [payloads.image(image) for image in rows])
+    return rows
+
+
+@transaction.atomic
+def submission_approve(*, images: Iterable[Image], reviewer: User) -> list[Submission]:
+    """Make submissions public (API, gallery, random draws): the ones decided."""
+    return _decide(images=images, reviewer=reviewer, status=ModerationStatus.APPROVED, reason="")
+
+
+@transaction.atomic
+def submission_reject(*, images: Iterable[Image], reviewer: User, reason: str) -> list[Submission]:
+    """Refuse submissions with a reason the submitter reads on their dashboard. The files stay
+    (the submitter may look at what was refused) until the image is deleted."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("A rejection needs a reason.")
+    return _decide(
+        images=images, reviewer=reviewer, status=ModerationStatus.REJECTED, reason=reason
+    )

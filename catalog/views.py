@@ -193,8 +193,12 @@ def _image_url(image_id: uuid.UUID | None, query: str) -> str | None:
 def thumbnail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponseBase:
     """The cached WebP thumbnail, with the same safe-serving rules as every stored file."""
     image = get_object_or_404(
-        Image.objects.only("id", "file", "thumbnail", "etag", "created_at"), pk=image_id
+        Image.objects.only("id", "file", "thumbnail", "etag", "created_at", "status"), pk=image_id
     )
+    # A submission's thumbnail is for staff only (the moderation queue), and never cached.
+    private = not image.is_public
+    if private and not request.user.is_staff:
+        raise Http404("no such image")
     if not image.thumbnail.name:
         try:
             image = image_thumbnail_ensure(image=image)
@@ -206,7 +210,7 @@ def thumbnail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponseBase:
         size = storage.size(image.thumbnail.name)
     except (FileNotFoundError, OSError) as exc:
         raise Http404("thumbnail missing") from exc
-    return stored_file_response(
+    response = stored_file_response(
         request,
         storage=storage,
         name=image.thumbnail.name,
@@ -216,3 +220,6 @@ def thumbnail(request: HttpRequest, image_id: uuid.UUID) -> HttpResponseBase:
         last_modified=image.created_at,
         download_name=f"{image.pk}.webp",
     )
+    if private:
+        response["Cache-Control"] = "private, no-store"
+    return response

@@ -436,6 +436,11 @@ THUMBNAIL_CONCURRENCY = env_int("THUMBNAIL_CONCURRENCY", 2)
 # dominant colour and thumbnail from a task instead of inside the request; until then the API
 # shows `color: null` (catalog/tasks.py).
 IMAGE_INLINE_MAX_PIXELS = env_int("IMAGE_INLINE_MAX_PIXELS", 4_000_000)
+# Two images whose perceptual hashes differ in at most this many bits (of 64) are near-duplicates:
+# import_images skips them. 0..3, the range catalog.selectors.near_duplicates answers exactly.
+PHASH_DUPLICATE_DISTANCE = env_int("PHASH_DUPLICATE_DISTANCE", 3)
+if not 0 <= PHASH_DUPLICATE_DISTANCE <= 3:
+    raise ImproperlyConfigured("PHASH_DUPLICATE_DISTANCE must be between 0 and 3.")
 
 # --- Rate limits (seeds 000, 001, 003) --------------------------------------------------------
 # Also django-ratelimit's switch: off, nothing is counted (API, forms, brute-force guard).

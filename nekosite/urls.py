@@ -28,6 +28,7 @@ urlpatterns = [
     path("dashboard/", include("accounts.dashboard_urls")),
     path("dashboard/files/", include("uploads.dashboard_urls")),
     path("dashboard/webhooks/", include("webhooks.urls")),
+    path("dashboard/submissions/", include("catalog.dashboard")),
     path("e/", include("uploads.embed_urls")),
     path("a/", include("uploads.album_urls")),
     path(_prefix(settings.CATALOG_MEDIA_URL), include("catalog.media_urls")),

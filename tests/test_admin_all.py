@@ -33,7 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
 from accounts.models import ApiApplication, RateLimitBlock, Token, User
-from catalog.models import Category, Image, Rating
+from catalog.models import Category, Image, ModerationStatus, Rating
 from catalog.tests.factories import make_artist, make_category, make_character, make_image
 from uploads import services as upload_services
 from uploads.models import Album, AlbumItem, RegistrationKey, Upload
@@ -170,6 +170,9 @@ def world(superuser: User) -> dict[str, Model]:
         "accounts.token": token,
         "accounts.ratelimitblock": new_block(),
         "catalog.image": image,
+        "catalog.submission": make_image(
+            status=ModerationStatus.PENDING_REVIEW, submitted_by=owner
+        ),
         "catalog.artist": artist,
         "catalog.category": category,
         "catalog.character": character,
@@ -194,6 +197,7 @@ MODELS: dict[str, bool] = {
     "accounts.token": False,
     "accounts.ratelimitblock": False,
     "catalog.image": True,
+    "catalog.submission": False,  # submissions come from POST /api/v1/image
     "catalog.artist": True,
     "catalog.category": True,
     "catalog.character": True,
@@ -304,6 +308,26 @@ def _images(**fields: Any) -> Callable[[User], list[Any]]:
     return lambda _: [make_image(**fields), make_image(**fields)]
 
 
+def _submissions(moderator: User) -> list[Any]:
+    submitter = new_user("submitter")
+    return [
+        make_image(status=ModerationStatus.PENDING_REVIEW, submitted_by=submitter) for _ in (1, 2)
+    ]
+
+
+def _decided(status: str) -> Callable[[list[Any], User], bool]:
+    def check(objs: list[Any], moderator: User) -> bool:
+        rows = Image.objects.filter(pk__in=_pks(objs), status=status, reviewed_by=moderator)
+        return rows.count() == len(objs)
+
+    return check
+
+
+def _undecided(objs: list[Any]) -> bool:
+    pending = ModerationStatus.PENDING_REVIEW
+    return Image.objects.filter(pk__in=_pks(objs), status=pending).count() == len(objs)
+
+
 def _rated(rating: str) -> Callable[[list[Any], User], bool]:
     return lambda objs, _: {i.nsfw for i in Image.objects.filter(pk__in=_pks(objs))} == {rating}
 
@@ -375,6 +399,23 @@ def _tokens(moderator: User) -> list[Any]:
 
 
 ACTIONS = [
+    ActionCase(
+        "catalog.submission",
+        "approve",
+        ("catalog.change_submission",),
+        _submissions,
+        _decided(ModerationStatus.APPROVED),
+        _undecided,
+    ),
+    ActionCase(
+        "catalog.submission",
+        "reject",
+        ("catalog.change_submission",),
+        _submissions,
+        _decided(ModerationStatus.REJECTED),
+        _undecided,
+        extra={"apply": "Reject", "reason": "Not anime art."},
+    ),
     ActionCase(
         "catalog.image",
         "mark_sfw",
@@ -641,6 +682,12 @@ def _rows_image(n: int, staff: User) -> None:
         make_image(artist=artist, categories=[category], characters=[character])
 
 
+def _rows_submission(n: int, staff: User) -> None:
+    submitter, artist = new_user("submitter"), make_artist()
+    for _ in range(n):
+        make_image(artist=artist, status=ModerationStatus.PENDING_REVIEW, submitted_by=submitter)
+
+
 def _rows_artist(n: int, staff: User) -> None:
     for _ in range(n):
         make_image(artist=make_artist())
@@ -802,6 +849,7 @@ ROWS: dict[str, Callable[[int, User], None]] = {
     "accounts.token": _rows_token,
     "accounts.ratelimitblock": _rows_ratelimitblock,
     "catalog.image": _rows_image,
+    "catalog.submission": _rows_submission,
     "catalog.artist": _rows_artist,
     "catalog.category": _rows_category,
     "catalog.character": _rows_character,

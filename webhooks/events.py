@@ -24,6 +24,8 @@ UPLOAD_CREATED = "upload.created"
 UPLOAD_DELETED = "upload.deleted"
 APPLICATION_APPROVED = "application.approved"
 APPLICATION_REJECTED = "application.rejected"
+SUBMISSION_APPROVED = "submission.approved"
+SUBMISSION_REJECTED = "submission.rejected"
 PING = "ping"
 
 TYPES: dict[str, EventType] = {
@@ -36,6 +38,8 @@ TYPES: dict[str, EventType] = {
         EventType(UPLOAD_DELETED, "One of your files was deleted."),
         EventType(APPLICATION_APPROVED, "Staff approved one of your API applications."),
         EventType(APPLICATION_REJECTED, "Staff rejected one of your API applications."),
+        EventType(SUBMISSION_APPROVED, "Staff approved an image you submitted."),
+        EventType(SUBMISSION_REJECTED, "Staff rejected an image you submitted (with why)."),
     )
 }
 

@@ -21,6 +21,17 @@ def image(row: Image) -> dict[str, Any]:
     }
 
 
+def submission(row: Image) -> dict[str, Any]:
+    """submission.approved / submission.rejected: the decision and, when rejected, why."""
+    data: dict[str, Any] = {
+        "image": {"id": str(row.pk), "status": row.status},
+        "reason": row.rejection_reason or None,
+    }
+    if row.is_public:
+        data["image"]["href"] = f"{settings.SITE_URL}/api/v1/image/{row.pk}"
+    return data
+
+
 def image_deleted(image_id: object) -> dict[str, Any]:
     return {"image": {"id": str(image_id)}}
 

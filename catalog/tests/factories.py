@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import random
 from collections.abc import Iterable
 from typing import Any
 
@@ -94,11 +95,22 @@ def image_bytes(
     color: tuple[int, int, int] | None = None,
     **save: Any,
 ) -> bytes:
-    """A solid image; without `color`, each call gets a different colour (distinct hashes)."""
-    if color is None:
+    """A solid image of `color`; without it, each call gets a different colour and a different
+    pattern of light and dark blocks (distinct sha256 and distinct perceptual hashes)."""
+    if color is not None:
+        picture = PillowImage.new("RGB", size, color)
+    else:
         n = next(_colours)
-        color = (n * 37 % 256, n * 91 % 256, (n // 7) * 53 % 256)
-    picture = PillowImage.new("RGB", size, color)
+        base = (n * 37 % 256, n * 91 % 256, (n // 7) * 53 % 256)
+        pattern = random.Random(n)
+        blocks = PillowImage.new("RGB", (9, 8))
+        blocks.putdata(
+            [
+                tuple(min(255, c + 120) for c in base) if pattern.random() < 0.5 else base
+                for _ in range(72)
+            ]
+        )
+        picture = blocks.resize(size, PillowImage.Resampling.NEAREST)
     out = io.BytesIO()
     picture.save(out, format=fmt, **save)
     return out.getvalue()

@@ -280,3 +280,33 @@ def image_color(source: ImageSource, *, max_pixels: int | None = None) -> str:
     """The dominant colour (`meta.color`) alone."""
     with binary_handle(source) as handle, open_image(handle, max_pixels=max_pixels) as image:
         return dominant_color(downscaled_rgb(image, COLOR_SAMPLE_SIDE))
+
+
+# Perceptual hash: the difference hash (dHash) of ImageHash's `imagehash.dhash`, with Pillow alone
+# (README, "Near-duplicate detection"): the first frame in grey, scaled to 9x8, one bit per pair of
+# horizontally adjacent pixels (1 when the right one is brighter), row by row, first bit highest.
+PHASH_BITS = 64
+_PHASH_SAMPLE_SIDE = 64  # JPEG decodes in draft mode at about this size before the 9x8 scale
+
+
+def dhash_of(image: Image.Image) -> int:
+    """The 64-bit dHash of an opened image (the first frame; transparency counts as white)."""
+    frame = reduced_first_frame(image, _PHASH_SAMPLE_SIDE)
+    if has_alpha(frame):
+        rgba = frame.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        frame = Image.alpha_composite(background, rgba)
+    grey = frame.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+    pixels = grey.tobytes()
+    value = 0
+    for row in range(8):
+        for col in range(8):
+            left, right = pixels[row * 9 + col], pixels[row * 9 + col + 1]
+            value = (value << 1) | (right > left)
+    return value
+
+
+def image_phash(source: ImageSource, *, max_pixels: int | None = None) -> int:
+    """The perceptual hash (`dhash_of`) of an image file, an unsigned 64-bit integer."""
+    with binary_handle(source) as handle, open_image(handle, max_pixels=max_pixels) as image:
+        return dhash_of(image)

@@ -1,25 +1,30 @@
 """manage.py import_images DIR [--manifest FILE.json|FILE.csv]: bulk-load a folder of images.
 
 The manifest gives, per file name: artist (name and url), characters, categories, source name and
-url, nsfw rating and original flag. Files already in the catalog (same sha256) and files that are
-not acceptable images are skipped, with the reason in the summary. Colours and thumbnails are
+url, nsfw rating and original flag. Files already in the catalog (same sha256), near-duplicates of
+an image in the catalog (perceptual hashes within PHASH_DUPLICATE_DISTANCE bits; `--keep-near-
+duplicates` imports them and lists them as flagged instead) and files that are not acceptable
+images are skipped, with the reason in the summary. Colours and thumbnails are
 computed afterwards by the task queue's worker (catalog/tasks.py).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import transaction
 
 from catalog.models import Rating
+from catalog.selectors import near_duplicates
 from catalog.services import (
     ImageDuplicate,
     artist_get_or_create,
@@ -27,7 +32,7 @@ from catalog.services import (
     character_get_or_create,
     image_ingest,
 )
-from nekosite.lib.imagemeta import ImageRejected
+from nekosite.lib.imagemeta import ImageRejected, image_phash
 
 LIST_SEPARATORS = (";", "|")
 _TRUE = {"1", "true", "yes", "y", "on"}
@@ -165,6 +170,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", type=Path)
         parser.add_argument("--manifest", type=Path, help="a .json or .csv file describing files")
+        parser.add_argument(
+            "--keep-near-duplicates",
+            action="store_true",
+            help="import near-duplicates (perceptual hash) and list them as flagged, not skipped",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         directory: Path = options["directory"]
@@ -195,11 +205,16 @@ class Command(BaseCommand):
 
         progress = Progress(self.stderr, len(files))
         imported = 0
+        flagged: list[str] = []
+        keep_near = bool(options["keep_near_duplicates"])
         for done, path in enumerate(files, start=1):
             progress.show(done - 1, path.name)
-            outcome = self._import_one(path, manifest.get(path.name))
+            outcome = self._import_one(path, manifest.get(path.name), keep_near=keep_near)
             if outcome is None:
                 imported += 1
+            elif outcome[0] == "flagged":
+                imported += 1
+                flagged.append(f"{path.name}: {outcome[1]}")
             else:
                 reason, message = outcome
                 reasons[reason] += 1
@@ -214,14 +229,38 @@ class Command(BaseCommand):
         self.stdout.write(summary + ".")
         for line in details:
             self.stdout.write(f"  skipped {line}")
+        for line in flagged:
+            self.stdout.write(f"  flagged {line}")
 
-    def _import_one(self, path: Path, raw: dict[str, Any] | None) -> tuple[str, str] | None:
-        """None when imported, otherwise (reason, message)."""
+    def _import_one(
+        self, path: Path, raw: dict[str, Any] | None, *, keep_near: bool = False
+    ) -> tuple[str, str] | None:
+        """None when imported, ("flagged", message) when imported as a near-duplicate (with
+        keep_near), otherwise (reason, message) of the skip."""
         try:
             entry = _entry(raw) if raw else Entry()
         except ManifestError as exc:
             return "invalid manifest entry", f"invalid manifest entry: {exc}"
+        flag = None
         try:
+            # Hashed before anything is written: a near-duplicate is skipped (or flagged).
+            # The same bytes are reported as a duplicate by image_ingest, not as a near one.
+            phash = image_phash(path)
+            with path.open("rb") as handle:
+                etag = hashlib.file_digest(handle, "sha256").hexdigest()
+            near = [
+                match
+                for match in near_duplicates(
+                    phash=phash, max_distance=settings.PHASH_DUPLICATE_DISTANCE, limit=2
+                )
+                if match[0].etag != etag
+            ]
+            if near:
+                existing, distance = near[0]
+                message = f"near-duplicate of image {existing.pk} (distance {distance})"
+                if not keep_near:
+                    return "near-duplicate", message
+                flag = ("flagged", message)
             # One transaction per file: a refused file leaves no new artist or category behind.
             with transaction.atomic():
                 image_ingest(
@@ -241,6 +280,7 @@ class Command(BaseCommand):
                     # Colour and thumbnail by the task queue: the loop only hashes, checks and
                     # stores (the rows stay `pending` until a worker has done them).
                     defer=True,
+                    phash=phash,
                 )
         except ImageDuplicate as exc:
             return "duplicate", f"duplicate of image {exc.existing.pk}"
@@ -250,4 +290,4 @@ class Command(BaseCommand):
             return "invalid manifest entry", f"invalid manifest entry: {'; '.join(exc.messages)}"
         except OSError as exc:
             return "unreadable", f"unreadable: {exc}"
-        return None
+        return flag
