@@ -5,7 +5,7 @@ queue in its own VAR_DIR (the embedded default); with DATABASE_URL/REDIS_URL (CI
 run) a fresh PostgreSQL database and a queue of its own name in that Redis. The test process
 only runs manage.py commands and watches the receiver: nothing here shares memory with the
 worker. Short intervals come from the environment (WEBHOOK_RETRY_BASE_SECONDS=1,
-WEBHOOK_TIMEOUT_SECONDS=1, so a lease lasts 7 s).
+WEBHOOK_TIMEOUT_SECONDS=3, so a lease lasts 11 s).
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def worker_site(tmp_path: Path) -> Iterator[WorkerSite]:
         "TASK_QUEUE_NAME": name,
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "WEBHOOK_RETRY_BASE_SECONDS": "1",
-        "WEBHOOK_TIMEOUT_SECONDS": "1",
+        # Long enough for the test's own receiver to answer on a loaded CI machine.
+        "WEBHOOK_TIMEOUT_SECONDS": "3",
         "LOG_LEVEL": "INFO",
     }
     database = os.environ.get("DATABASE_URL", "")
@@ -203,6 +204,8 @@ def test_kill_9_of_the_worker_mid_delivery_loses_nothing(worker_site: WorkerSite
         assert delivery_state(worker_site)["status"] == "pending"
         worker_site.start_worker()  # sweeps now and again once the dead worker's lease is out
         got = receiver.wait_for(2, timeout=40)
-    assert got[1].headers["X-Nekosite-Event-Id"] == held.headers["X-Nekosite-Event-Id"]
+    assert {r.headers["X-Nekosite-Event-Id"] for r in got} == {held.headers["X-Nekosite-Event-Id"]}
     assert got[1].json == held.json
-    assert wait_for_state(worker_site, "delivered")["attempts"] == 2
+    # The killed attempt and the one after it; one more if that one was too slow for the
+    # timeout on a loaded machine (retried, same event id).
+    assert wait_for_state(worker_site, "delivered")["attempts"] >= 2

@@ -324,6 +324,7 @@ def deploy_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer
         url=env["SITE_URL"], upload_url=env["UPLOAD_URL"], env=env, log=log, processes=[]
     )
     server.manage("migrate", "--noinput")
+    server.manage("seed_demo")  # the demo catalog `make run` loads (the gallery journey uses it)
     server.manage("collectstatic", "--noinput", "-v0")
     server.create_superuser()
     prefix = tmp / "nginx"
