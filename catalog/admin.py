@@ -443,20 +443,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_per_page = 50
     ordering = ["created_at", "id"]
     actions = ["approve", "reject"]
-    fields = [
-        ("preview", "nearest_preview"),
-        "id",
-        "submitted_by",
-        "status",
-        "rejection_reason",
-        "reviewed_by",
-        "reviewed_at",
-        "nsfw",
-        "artist",
-        "source_name",
-        "source_url",
-        "created_at",
-    ]
+    # Decisions go through the actions: every field shown is read-only.
     readonly_fields = [
         "preview",
         "nearest_preview",
@@ -472,6 +459,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         "source_url",
         "created_at",
     ]
+    fields = [("preview", "nearest_preview"), *readonly_fields[2:]]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Image]:
         went_through_review = (
