@@ -1,7 +1,8 @@
 """The scope registry: every scope a catalog API token can carry, in one place.
 
 Seed 002 names `image:list` and `image:custom-expiry:<N>` (N = the longest link lifetime in
-seconds the token may ask for). Add new scopes to SCOPES / PARAMETRIC_SCOPES.
+seconds the token may ask for); `image:submit` is ours (POST /api/v1/image, issue #22). Add new
+scopes to SCOPES / PARAMETRIC_SCOPES.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import re
 from collections.abc import Iterable
 
 IMAGE_LIST = "image:list"
+IMAGE_SUBMIT = "image:submit"
 CUSTOM_EXPIRY_PREFIX = "image:custom-expiry:"
 
 # Plain scopes: name -> what it allows (shown to staff when they approve an application).
 SCOPES: dict[str, str] = {
     IMAGE_LIST: "List every image with GET /api/v1/image.",
+    IMAGE_SUBMIT: "Submit images with POST /api/v1/image (staff review them before they show).",
 }
 # Scopes with a parameter: regex -> description.
 PARAMETRIC_SCOPES: dict[str, str] = {

@@ -169,6 +169,13 @@ def image_rows(queryset: QuerySet[Image]) -> list[Row]:
     return _attach_relations(list(queryset.values(*IMAGE_FIELDS)))
 
 
+def image_fresh(*, image_id: uuid.UUID) -> Row | None:
+    """One image row whatever its moderation status, from the database (not the read cache):
+    what the write API answers a submitter or staff with."""
+    rows = image_rows(Image.objects.filter(pk=image_id).order_by())
+    return rows[0] if rows else None
+
+
 def images_by_id(ids: Sequence[uuid.UUID]) -> list[Row]:
     """The rows of these images in the order given (missing ones left out): from the read
     cache, and three queries for those it lacks."""
@@ -452,20 +459,39 @@ def _name_page(
     return _cached((model.__name__, "search", search, limit, offset), fetch)
 
 
+def _record_with_count(
+    model: type[Artist | Character | Category], object_id: uuid.UUID, fields: Sequence[str]
+) -> Row | None:
+    """The row with "images_count", the number of its public images (one query)."""
+    return (
+        model.objects.filter(pk=object_id)
+        .order_by()
+        .annotate(images_count=Count("images", filter=Q(images__status="approved")))
+        .values(*fields, "images_count")
+        .first()
+    )
+
+
 def _with_image_count(
     model: type[Artist | Character | Category], object_id: uuid.UUID, fields: Sequence[str]
 ) -> Row | None:
-    """The row with "images_count" (one query), kept in the read cache."""
+    """_record_with_count, kept in the read cache."""
     return _cached(
-        (model.__name__, object_id),
-        lambda: (
-            model.objects.filter(pk=object_id)
-            .order_by()
-            .annotate(images_count=Count("images", filter=Q(images__status="approved")))
-            .values(*fields, "images_count")
-            .first()
-        ),
+        (model.__name__, object_id), lambda: _record_with_count(model, object_id, fields)
     )
+
+
+RECORD_FIELDS: dict[type[Artist | Character | Category], Sequence[str]] = {
+    Artist: ARTIST_FIELDS,
+    Character: CHARACTER_FIELDS,
+    Category: CATEGORY_FIELDS,
+}
+
+
+def record_fresh(*, model: type[Artist | Character | Category], object_id: uuid.UUID) -> Row | None:
+    """An artist, character or category as the write API answers it: read from the database,
+    never from the read cache (the write just made any cached copy stale)."""
+    return _record_with_count(model, object_id, RECORD_FIELDS[model])
 
 
 def artist_search(*, search: str | None = None, limit: int, offset: int = 0) -> list[Row]:

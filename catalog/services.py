@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.validators import URLValidator
 from django.db import connection, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Field, Max, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -721,3 +721,119 @@ def submission_reject(*, images: Iterable[Image], reviewer: User, reason: str) -
     return _decide(
         images=images, reviewer=reviewer, status=ModerationStatus.REJECTED, reason=reason
     )
+
+
+# --- the write API (catalog/api/writes.py validates; these write) --------------------------------
+
+
+class SubmissionLimit(Exception):
+    """The user has SUBMISSIONS_MAX_PENDING submissions waiting for review already."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You have {limit} submissions waiting for review; submit more once staff have "
+            "decided on some."
+        )
+        self.limit = limit
+
+
+@transaction.atomic
+def submission_create(*, user: User, file: ImageSource, **fields: Any) -> Image:
+    """A user's submission (POST /api/v1/image, the dashboard's form): pending review, refused
+    with SubmissionLimit when the user already has SUBMISSIONS_MAX_PENDING waiting. `fields` are
+    image_ingest's (artist, categories, characters, source_name, source_url, nsfw, original)."""
+    limit = int(settings.SUBMISSIONS_MAX_PENDING)
+    # Locked: two parallel submissions of one user cannot both pass the count.
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+    waiting = Image.objects.filter(
+        submitted_by=user, status=ModerationStatus.PENDING_REVIEW
+    ).count()
+    if waiting >= limit:
+        raise SubmissionLimit(limit)
+    return image_ingest(file=file, submitted_by=user, **fields)
+
+
+Record = Artist | Category | Character
+
+
+def _cleared(model: type[Record], name: str, value: Any) -> Any:
+    """PluralKit's null clears a value: None for a nullable column, else the column's empty
+    default ("" for a description, [] for ages); an empty string counts as null too."""
+    if value is None or value == "":
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field)  # a column, not a relation
+        return None if field.null else field.get_default()
+    return value
+
+
+def _log(*, by: User, obj: Any, flag: int, message: str) -> None:
+    """The admin's history shows changes made through the API beside its own."""
+    LogEntry.objects.log_actions(
+        user_id=by.pk, queryset=[obj], action_flag=flag, change_message=message, single_object=True
+    )
+
+
+@transaction.atomic
+def record_create(*, model: type[Record], values: dict[str, Any], by: User) -> Record:
+    """A new artist, category or character (POST): omitted fields are null / empty."""
+    obj = model(**{name: _cleared(model, name, value) for name, value in values.items()})
+    obj.save(force_insert=True)
+    _log(by=by, obj=obj, flag=ADDITION, message="Added through the API.")
+    return obj
+
+
+@transaction.atomic
+def record_update(*, obj: Record, changes: dict[str, Any], by: User) -> Record:
+    """PATCH: only the fields given change."""
+    if not changes:
+        return obj
+    model = type(obj)
+    for name, value in changes.items():
+        setattr(obj, name, _cleared(model, name, value))
+    obj.save(update_fields=list(changes))
+    _log(by=by, obj=obj, flag=CHANGE, message=f"Changed {', '.join(changes)} through the API.")
+    return obj
+
+
+@transaction.atomic
+def record_delete(*, obj: Record, by: User) -> None:
+    """Delete an artist (its images keep no artist), a character or a category (its images lose
+    it, with its random-draw slots)."""
+    if isinstance(obj, Category):
+        _lock_category_slots([obj.pk])
+    _log(by=by, obj=obj, flag=DELETION, message="Deleted through the API.")
+    obj.delete()
+
+
+@transaction.atomic
+def image_patch(*, image: Image, changes: dict[str, Any], by: User) -> Image:
+    """PATCH /api/v1/image/{id}: the fields given change, the others stay; null clears
+    (no artist, no categories, no source)."""
+    if not changes:
+        return image
+    source = changes.get("source", {})
+    if source is None:  # "source": null clears both
+        source = {"name": None, "url": None}
+    lists = {
+        name: (changes[name] or []) if name in changes else None
+        for name in ("categories", "characters")
+    }
+    image_update_metadata(
+        image=image,
+        artist=changes.get("artist", image.artist),
+        categories=lists["categories"],
+        characters=lists["characters"],
+        source_name=source.get("name", image.source_name),
+        source_url=source.get("url", image.source_url),
+        nsfw=changes.get("nsfw"),
+        original=changes.get("original", image.original),
+    )
+    _log(by=by, obj=image, flag=CHANGE, message=f"Changed {', '.join(changes)} through the API.")
+    return image
+
+
+@transaction.atomic
+def image_delete_logged(*, image: Image, by: User) -> None:
+    """image_delete, with the admin's history entry (DELETE /api/v1/image/{id})."""
+    _log(by=by, obj=image, flag=DELETION, message="Deleted through the API.")
+    image_delete(image=image)

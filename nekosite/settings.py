@@ -441,6 +441,9 @@ IMAGE_INLINE_MAX_PIXELS = env_int("IMAGE_INLINE_MAX_PIXELS", 4_000_000)
 PHASH_DUPLICATE_DISTANCE = env_int("PHASH_DUPLICATE_DISTANCE", 3)
 if not 0 <= PHASH_DUPLICATE_DISTANCE <= 3:
     raise ImproperlyConfigured("PHASH_DUPLICATE_DISTANCE must be between 0 and 3.")
+# A user with this many submissions waiting for review cannot submit more until staff decide
+# (POST /api/v1/image and the dashboard's form): one account cannot flood the queue.
+SUBMISSIONS_MAX_PENDING = env_int("SUBMISSIONS_MAX_PENDING", 50)
 
 # --- Rate limits (seeds 000, 001, 003) --------------------------------------------------------
 # Also django-ratelimit's switch: off, nothing is counted (API, forms, brute-force guard).

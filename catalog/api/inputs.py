@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import uuid
 
+from django.db.models import Model
 from django.http import HttpRequest
 from rest_framework.request import Request
 
 from accounts import scopes
 from accounts.authentication import api_token
-from accounts.models import Token
+from accounts.models import Token, User
 from catalog import search as catalog_search
 from nekosite.lib import signing
 from nekosite.lib.errors import ApiError
@@ -41,6 +42,9 @@ NO_EXPIRY_PERMISSION_MESSAGE = (
     "The access token provided has not got permission to set a custom image expiry time."
 )
 EXPIRY_TOO_LONG_MESSAGE = "The custom expiry time is greater than what allowed by the token."
+NO_SUBMIT_PERMISSION_MESSAGE = "The access token provided has not got permission to submit images."
+# Staff writes: "... has not got permission to change artists." (the action, the model's plural).
+NO_STAFF_PERMISSION_MESSAGE = "The access token provided has not got permission to {action} {what}."
 
 # RFC 9110: a 401 names the scheme the client should use.
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -169,3 +173,25 @@ def link_expiry(request: Request, token: Token | None) -> int | None:
     if seconds > allowed:
         raise ApiError(EXPIRY_TOO_LONG_MESSAGE, 403)
     return signing.expires_at(seconds)
+
+
+def submitter(request: Request) -> User:
+    """The owner of a token with the `image:submit` scope (POST /api/v1/image)."""
+    token = required_token(request, TOKEN_NOT_VALID_MESSAGE)
+    if not scopes.has_scope(token.scopes, scopes.IMAGE_SUBMIT):
+        raise ApiError(NO_SUBMIT_PERMISSION_MESSAGE, 403)
+    return User.objects.get(pk=token.user_id)
+
+
+def staff_member(request: Request, *, action: str, model: type[Model]) -> User:
+    """The owner of the token, when they are active staff allowed to `action` ("add",
+    "change", "delete") rows of `model` in the admin: a staff token acts with its owner's admin
+    permissions, read afresh on every write (a demoted moderator's token stops writing at once)."""
+    token = required_token(request, TOKEN_INVALID_MESSAGE)
+    user = User.objects.filter(pk=token.user_id, is_active=True, is_staff=True).first()
+    meta = model._meta
+    if user is None or not user.has_perm(f"{meta.app_label}.{action}_{meta.model_name}"):
+        raise ApiError(
+            NO_STAFF_PERMISSION_MESSAGE.format(action=action, what=meta.verbose_name_plural), 403
+        )
+    return user

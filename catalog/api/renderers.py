@@ -9,6 +9,7 @@ import orjson
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
+from rest_framework.utils.mediatypes import media_type_matches
 
 
 def _fallback(value: Any) -> Any:
@@ -33,11 +34,16 @@ class OrjsonRenderer(BaseRenderer):
 
 
 class JsonOnlyNegotiation(BaseContentNegotiation):
-    """The API speaks JSON only: answer JSON whatever the Accept header says (no 406)."""
+    """The API speaks JSON only: answer JSON whatever the Accept header says (no 406). Bodies
+    are read only in the media type the view parses (seed 003: JSON bodies need
+    `Content-Type: application/json`; an image is multipart): another one is a 415."""
 
     # DRF hands both methods its lists; the stubs say any Iterable.
     def select_parser(self, request: Request, parsers: list[Any]) -> Any:  # type: ignore[override]
-        return parsers[0] if parsers else None
+        for parser in parsers:
+            if media_type_matches(parser.media_type, request.content_type):
+                return parser
+        return None
 
     def select_renderer(  # type: ignore[override]
         self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None

@@ -94,6 +94,17 @@ class ImageSerializer(serializers.Serializer):
     original = serializers.BooleanField(allow_null=True)
 
 
+class FieldErrorSerializer(ErrorSerializer):
+    """The write API's 400: the envelope plus the reason for each field it names."""
+
+    # The metaclass moves declared fields off the class: Serializer.errors stays a property.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.CharField(),
+        required=False,
+        help_text="Why each field was refused, by field name (a nested one as source.url).",
+    )
+
+
 def envelope(name: str, data: serializers.Field) -> serializers.Serializer:
     """Seed 001: {"success": Boolean, "data": Object}."""
     return inline_serializer(

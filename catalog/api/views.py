@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,12 +24,14 @@ from rest_framework.views import APIView
 from accounts import ratelimit, scopes
 from accounts.models import Token
 from catalog import selectors
-from catalog.api import inputs, schema, wire
+from catalog.api import editing, inputs, schema, wire, writes
 from catalog.api.auth import CatalogTokenAuthentication
 from catalog.api.renderers import JsonOnlyNegotiation, OrjsonRenderer
+from catalog.models import Artist, Category, Character
 from catalog.search import SearchError
 from catalog.selectors import Row
 from nekosite.lib.errors import ApiError
+from nekosite.lib.slowbody import accepts_files
 
 BASE_API_ROUTE = "/api/v1"
 ENDPOINTS = [
@@ -222,7 +225,10 @@ IMAGE_LIST_RESPONSE = schema.envelope("ImageListResponse", schema.ImageSerialize
 EXPIRY_FORBIDDEN = schema.error(inputs.NO_EXPIRY_PERMISSION_MESSAGE, inputs.EXPIRY_TOO_LONG_MESSAGE)
 
 
+@accepts_files  # POST: an image up to MAX_UPLOAD_MB
 class ImageListView(TokenRequiredView):
+    parser_classes = [MultiPartParser]
+
     @extend_schema(
         operation_id="v1_image_list",
         summary="All images (needs a token with the image:list scope)",
@@ -248,6 +254,10 @@ class ImageListView(TokenRequiredView):
         expires = inputs.link_expiry(request, token)
         rows = selectors.image_list(limit=limit, offset=offset)
         return ok(wire.ImageWriter(expires).images(rows))
+
+    @extend_schema(**editing.image_submit_schema())
+    def post(self, request: Request) -> HttpResponse:
+        return editing.image_submit(request)
 
 
 class ImageRandomView(CatalogView):
@@ -303,6 +313,14 @@ class ImageDetailView(CatalogView):
             raise ApiError(IMAGE_NOT_FOUND_MESSAGE, 404)
         return ok(wire.ImageWriter(expires).image(row))
 
+    @extend_schema(**editing.image_patch_schema())
+    def patch(self, request: Request, id: str) -> HttpResponse:
+        return editing.image_update(request, id)
+
+    @extend_schema(**editing.image_delete_schema())
+    def delete(self, request: Request, id: str) -> HttpResponse:
+        return editing.image_remove(request, id)
+
 
 def _list_errors() -> dict[int, OpenApiResponse]:
     return {
@@ -353,6 +371,16 @@ class ArtistListView(CatalogView):
         )
         return ok([wire.artist(row) for row in rows])
 
+    @extend_schema(
+        **editing.record_create_schema(
+            "artist",
+            writes.ArtistWriteSerializer,
+            schema.envelope("ArtistWritten", schema.ArtistDetailSerializer()),
+        )
+    )
+    def post(self, request: Request) -> HttpResponse:
+        return editing.record_create(request, Artist, writes.ArtistWriteSerializer, wire.artist)
+
 
 class ArtistDetailView(CatalogView):
     @extend_schema(
@@ -370,6 +398,23 @@ class ArtistDetailView(CatalogView):
         if row is None:
             raise ApiError(ARTIST_NOT_FOUND_MESSAGE, 404)
         return ok(wire.with_images(wire.artist(row), row))
+
+    @extend_schema(
+        **editing.record_patch_schema(
+            "artist",
+            writes.ArtistWriteSerializer,
+            schema.envelope("ArtistChanged", schema.ArtistDetailSerializer()),
+            ARTIST_NOT_FOUND_MESSAGE,
+        )
+    )
+    def patch(self, request: Request, id: str) -> HttpResponse:
+        return editing.record_update(
+            request, id, Artist, writes.ArtistWriteSerializer, wire.artist, ARTIST_NOT_FOUND_MESSAGE
+        )
+
+    @extend_schema(**editing.record_delete_schema("artist", ARTIST_NOT_FOUND_MESSAGE))
+    def delete(self, request: Request, id: str) -> HttpResponse:
+        return editing.record_remove(request, id, Artist, ARTIST_NOT_FOUND_MESSAGE)
 
 
 class ArtistImagesView(CatalogView):
@@ -428,6 +473,18 @@ class CharacterListView(CatalogView):
         )
         return ok([wire.character(row) for row in rows])
 
+    @extend_schema(
+        **editing.record_create_schema(
+            "character",
+            writes.CharacterWriteSerializer,
+            schema.envelope("CharacterWritten", schema.CharacterDetailSerializer()),
+        )
+    )
+    def post(self, request: Request) -> HttpResponse:
+        return editing.record_create(
+            request, Character, writes.CharacterWriteSerializer, wire.character
+        )
+
 
 class CharacterDetailView(CatalogView):
     @extend_schema(
@@ -445,6 +502,28 @@ class CharacterDetailView(CatalogView):
         if row is None:
             raise ApiError(CHARACTER_NOT_FOUND_MESSAGE, 404)
         return ok(wire.with_images(wire.character(row), row))
+
+    @extend_schema(
+        **editing.record_patch_schema(
+            "character",
+            writes.CharacterWriteSerializer,
+            schema.envelope("CharacterChanged", schema.CharacterDetailSerializer()),
+            CHARACTER_NOT_FOUND_MESSAGE,
+        )
+    )
+    def patch(self, request: Request, id: str) -> HttpResponse:
+        return editing.record_update(
+            request,
+            id,
+            Character,
+            writes.CharacterWriteSerializer,
+            wire.character,
+            CHARACTER_NOT_FOUND_MESSAGE,
+        )
+
+    @extend_schema(**editing.record_delete_schema("character", CHARACTER_NOT_FOUND_MESSAGE))
+    def delete(self, request: Request, id: str) -> HttpResponse:
+        return editing.record_remove(request, id, Character, CHARACTER_NOT_FOUND_MESSAGE)
 
 
 class CategoryListView(CatalogView):
@@ -467,6 +546,18 @@ class CategoryListView(CatalogView):
         )
         return ok([wire.category(row) for row in rows])
 
+    @extend_schema(
+        **editing.record_create_schema(
+            "category",
+            writes.CategoryWriteSerializer,
+            schema.envelope("CategoryWritten", schema.CategoryDetailSerializer()),
+        )
+    )
+    def post(self, request: Request) -> HttpResponse:
+        return editing.record_create(
+            request, Category, writes.CategoryWriteSerializer, wire.category
+        )
+
 
 class CategoryDetailView(CatalogView):
     @extend_schema(
@@ -484,3 +575,25 @@ class CategoryDetailView(CatalogView):
         if row is None:
             raise ApiError(CATEGORY_NOT_FOUND_MESSAGE, 404)
         return ok(wire.with_images(wire.category(row), row))
+
+    @extend_schema(
+        **editing.record_patch_schema(
+            "category",
+            writes.CategoryWriteSerializer,
+            schema.envelope("CategoryChanged", schema.CategoryDetailSerializer()),
+            CATEGORY_NOT_FOUND_MESSAGE,
+        )
+    )
+    def patch(self, request: Request, id: str) -> HttpResponse:
+        return editing.record_update(
+            request,
+            id,
+            Category,
+            writes.CategoryWriteSerializer,
+            wire.category,
+            CATEGORY_NOT_FOUND_MESSAGE,
+        )
+
+    @extend_schema(**editing.record_delete_schema("category", CATEGORY_NOT_FOUND_MESSAGE))
+    def delete(self, request: Request, id: str) -> HttpResponse:
+        return editing.record_remove(request, id, Category, CATEGORY_NOT_FOUND_MESSAGE)
