@@ -99,6 +99,8 @@ class _Existing(serializers.UUIDField):
         self.noun = noun
 
     def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):  # DRF would read an integer as a UUID
+            raise serializers.ValidationError("Must be a valid UUID.")
         value: uuid.UUID = super().to_internal_value(data)
         found = self.model._default_manager.filter(pk=value).first()
         if found is None:
@@ -106,12 +108,19 @@ class _Existing(serializers.UUIDField):
         return found
 
 
+class StrictUUIDField(serializers.UUIDField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):  # DRF would read an integer as a UUID
+            raise serializers.ValidationError("Must be a valid UUID.")
+        return super().to_internal_value(data)
+
+
 class _ExistingList(serializers.ListField):
     """A list of IDs of existing rows (in one query), duplicates dropped, order kept."""
 
     def __init__(self, model: type[Model], noun: str, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", MAX_LINKS)
-        super().__init__(child=serializers.UUIDField(), **kwargs)
+        super().__init__(child=StrictUUIDField(), **kwargs)
         self.model = model
         self.noun = noun
 
@@ -142,18 +151,52 @@ def _characters() -> _ExistingList:
     )
 
 
+_JSON_NAMES = {str: "string", bool: "boolean (true or false)", int: "integer"}
+
+
+class _Strict:
+    """A JSON value of exactly the documented type: DRF would store 0 as "0", take "true" or 1
+    for true, "17" for 17, and an integer as a UUID. (Multipart fields are all text: the
+    submission form uses DRF's own fields.)"""
+
+    json_types: tuple[type, ...] = (str,)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, self.json_types) or (
+            isinstance(data, bool) and bool not in self.json_types
+        ):
+            raise serializers.ValidationError(f"Must be a JSON {_JSON_NAMES[self.json_types[0]]}.")
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictCharField(_Strict, serializers.CharField):
+    pass
+
+
+class StrictURLField(_Strict, serializers.URLField):
+    pass
+
+
+class StrictBooleanField(_Strict, serializers.BooleanField):
+    json_types = (bool,)
+
+
+class StrictIntegerField(_Strict, serializers.IntegerField):
+    json_types = (int,)
+
+
 def _rating() -> serializers.ChoiceField:
     return serializers.ChoiceField(choices=Rating.values, required=False)
 
 
 def _text(max_length: int, **kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(
+    return StrictCharField(
         max_length=max_length, allow_null=True, allow_blank=True, required=False, **kwargs
     )
 
 
 def _url() -> serializers.URLField:
-    return serializers.URLField(max_length=500, allow_null=True, allow_blank=True, required=False)
+    return StrictURLField(max_length=500, allow_null=True, allow_blank=True, required=False)
 
 
 class ImageSubmitSerializer(WriteSerializer):
@@ -185,13 +228,13 @@ class ImagePatchSerializer(WriteSerializer):
         help_text="Either key may be left out; null clears it (null for the object clears both).",
     )
     nsfw = _rating()
-    original = serializers.BooleanField(allow_null=True, required=False)
+    original = StrictBooleanField(allow_null=True, required=False)
     categories = _categories()
     characters = _characters()
 
 
 def _name(max_length: int) -> serializers.CharField:
-    return serializers.CharField(max_length=max_length, trim_whitespace=True)
+    return StrictCharField(max_length=max_length, trim_whitespace=True)
 
 
 class ArtistWriteSerializer(WriteSerializer):
@@ -202,8 +245,8 @@ class ArtistWriteSerializer(WriteSerializer):
 class CategoryWriteSerializer(WriteSerializer):
     name = _name(100)
     description = _text(10_000)
-    nsfw = serializers.BooleanField(required=False)
-    type = serializers.CharField(max_length=50, required=False)
+    nsfw = StrictBooleanField(required=False)
+    type = StrictCharField(max_length=50, required=False)
 
     def validate_name(self, value: str) -> str:
         others = Category.objects.filter(name__iexact=value)
@@ -221,7 +264,7 @@ class CharacterWriteSerializer(WriteSerializer):
     source = _text(200)  # type: ignore[assignment]  # a field, not Field.source
     gender = _text(50)
     ages = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=1_000_000),
+        child=StrictIntegerField(min_value=0, max_value=1_000_000),
         allow_null=True,
         required=False,
         max_length=MAX_LINKS,
@@ -229,7 +272,7 @@ class CharacterWriteSerializer(WriteSerializer):
     birth_date = _text(50)
     nationality = _text(100)
     occupations = serializers.ListField(
-        child=serializers.CharField(max_length=100),
+        child=StrictCharField(max_length=100),
         allow_null=True,
         required=False,
         max_length=MAX_LINKS,

@@ -398,7 +398,7 @@ def test_patch_image_names_each_bad_field_and_changes_nothing(
         createdAt="cannot be set",
         rating="unknown field",
         nsfw="may not be null",
-        original="valid boolean",
+        original="Must be a JSON boolean",
         **{"source.url": "valid URL", "source.title": "unknown field"},
     )
     assert Image.objects.get(pk=image.pk).source_url == "https://example.com/source"
@@ -580,7 +580,9 @@ def test_post_character_with_lists_and_invalid_ages(
     assert (cleared.json()["data"]["ages"], cleared.json()["data"]["source"]) == ([], "Love is War")
     assert Character.objects.get(pk=data["id"]).ages == []
     bad = send(client, "patch", character, {"ages": [-1, "x"]}, staff_auth)
-    assert_invalid(bad, **{"ages.0": "greater than or equal to 0", "ages.1": "valid integer"})
+    assert_invalid(
+        bad, **{"ages.0": "greater than or equal to 0", "ages.1": "Must be a JSON integer."}
+    )
 
 
 def test_every_write_operation_is_in_the_schema(client: Client) -> None:
@@ -592,3 +594,29 @@ def test_every_write_operation_is_in_the_schema(client: Client) -> None:
         if kind != "image":
             assert "post" in paths[f"/api/v1/{kind}"], kind
     assert "400" in paths["/api/v1/artist/{id}"]["patch"]["responses"]
+
+
+def test_json_values_must_have_the_documented_type(
+    client: Client, staff_auth: dict[str, Any]
+) -> None:
+    """DRF alone would store 0 as the name "0", take "true" for true and 7 as a UUID."""
+    response = send(
+        client,
+        "post",
+        "/api/v1/category",
+        {"name": 0, "nsfw": "true", "description": -3, "type": ["x"]},
+        staff_auth,
+    )
+    assert_invalid(
+        response,
+        name="Must be a JSON string.",
+        nsfw="Must be a JSON boolean",
+        description="Must be a JSON string.",
+        type="Must be a JSON string.",
+    )
+    image = make_image()
+    response = send(
+        client, "patch", f"/api/v1/image/{image.pk}", {"artist": 7, "categories": [1]}, staff_auth
+    )
+    assert_invalid(response, artist="Must be a valid UUID.", **{"categories.0": "valid UUID"})
+    assert not Category.objects.exists() or Category.objects.filter(name="0").count() == 0
