@@ -126,3 +126,35 @@ class ImageAddForm(forms.ModelForm):
             "nsfw",
             "original",
         ]
+
+
+class SubmissionForm(forms.Form):
+    """/dashboard/submissions/new/: what POST /api/v1/image takes, for people (artist and
+    characters are left to the moderators, who see the whole catalog)."""
+
+    file = forms.FileField(
+        label="Image",
+        help_text="JPEG, PNG, GIF or WebP. The same picture twice is refused.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}
+        ),
+    )
+    nsfw = forms.ChoiceField(label="Rating", choices=Rating.choices, initial=Rating.SFW)
+    categories = forms.ModelMultipleChoiceField(
+        queryset=Category.objects.order_by("name").only("id", "name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    source_name = forms.CharField(
+        label="Source", required=False, max_length=200, help_text="Where it comes from: pixiv…"
+    )
+    source_url = forms.URLField(
+        label="Source link", required=False, max_length=500, assume_scheme="https"
+    )
+    original = forms.TypedChoiceField(
+        label="Original work?",
+        choices=[("", "I don't know"), ("true", "Yes"), ("false", "No (an edit or a repost)")],
+        coerce=lambda value: value == "true",
+        empty_value=None,
+        required=False,
+    )

@@ -1136,3 +1136,51 @@ def test_cancel_stops_an_upload_and_deletes_it_on_the_server_then_retry_uploads_
     page.wait_for_function(
         "document.getElementById('files-usage').textContent.startsWith('1 file,')"
     )
+
+
+def test_submit_an_image_an_admin_approves_it_and_it_shows_in_the_gallery_and_the_api(
+    site: RealServer, site_page: Any, browser: Any, shoot: Any, tmp_path: Path
+) -> None:
+    """Issue #22: submit -> moderate -> visible, each step in the browser on the real server."""
+    page, username = site_page, unique("submitter")
+    sign_up(page, username)
+    page.goto("/dashboard/submissions/")
+    page.click("#submit-image")
+    page.wait_for_url("**/dashboard/submissions/new/")
+    page.click("main button[type=submit]")  # no file: the error is next to the field
+    assert "This field is required." in page.inner_text("#id_file_error")
+    picture = png(tmp_path / "submitted.png", (48, 40), "#%06x" % (uuid.uuid4().int % 0xFFFFFF))
+    page.set_input_files("#id_file", str(picture))
+    page.select_option("#id_nsfw", "sfw")
+    page.fill("#id_source_name", "my sketchbook")
+    page.select_option("#id_original", "true")
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/dashboard/submissions/")
+    assert "Staff will review your image" in page.inner_text(".messages")
+    row = page.locator("main tbody tr").first
+    assert "Pending review" in row.inner_text()
+    image_id = row.locator("code").inner_text().strip()
+    shoot(page, "journey-submission-pending")
+    # Invisible to the public meanwhile.
+    assert page.request.get(f"{site.url}/api/v1/image/{image_id}").status == 404
+    assert page.request.get(f"{site.url}/image/{image_id}/").status == 404
+
+    with new_tab(browser, site.url, site.url, site.upload_url) as admin:
+        admin_log_in(admin)
+        message = admin_run_action(
+            admin, "/admin/catalog/submission/", username, image_id, "approve"
+        )
+        assert "Approved 1 submission(s)." in message
+        shoot(admin, "journey-submission-approved")
+
+    page.reload()
+    row = page.locator("main tbody tr").first
+    assert "Approved" in row.inner_text()
+    row.locator(f"a[href='/image/{image_id}/']").click()
+    page.wait_for_url(f"**/image/{image_id}/")
+    assert "my sketchbook" in page.inner_text("main")
+    answer = page.request.get(f"{site.url}/api/v1/image/{image_id}")
+    assert answer.status == 200, answer.text()
+    data = answer.json()["data"]
+    assert (data["source"]["name"], data["original"]) == ("my sketchbook", True)
+    assert page.request.get(data["url"]).status == 200
