@@ -221,6 +221,8 @@ def test_dashboard_pages_pass_the_audit(page: Any, shoot: Any, site: dict[str, s
         (site["application"], "application-detail", "Dashboard"),
         (site["application"] + "?reveal=1", "application-revealed", "Dashboard"),
         ("/dashboard/webhooks/", "webhooks", "Dashboard"),
+        ("/dashboard/submissions/", "submissions", "Dashboard"),
+        ("/dashboard/submissions/new/", "submission-new", "Dashboard"),
         (site["webhook"], "webhook-detail", "Dashboard"),
         (site["webhook"] + "delete/", "webhook-delete", "Dashboard"),
         ("/accounts/password/", "password", "Dashboard"),
