@@ -18,7 +18,7 @@ from catalog.forms import SubmissionForm
 from nekosite.lib.errors import ApiError
 from nekosite.lib.imagemeta import ImageRejected
 from nekosite.lib.slowbody import accepts_files
-from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
+from uploads.uploadhandlers import parse_files_under_limit
 
 app_name = "submissions"
 
@@ -39,9 +39,7 @@ def submission_new(request: HttpRequest) -> HttpResponse:
     CSRF middleware would parse it first with Django's unlimited handler)."""
     if request.method == "POST":
         try:
-            reject_oversized_content_length(request)
-            install_limited_handler(request)
-            request.POST  # noqa: B018 - parse now, under the limit
+            parse_files_under_limit(request)
         except ApiError as exc:
             messages.error(request, exc.message)
             return redirect("submissions:new")

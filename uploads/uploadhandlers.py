@@ -84,3 +84,13 @@ class LimitedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
 def install_limited_handler(request: HttpRequest) -> None:
     """Must run before request.POST / request.FILES / DRF request.data is touched."""
     request.upload_handlers = [LimitedTemporaryFileUploadHandler(request)]
+
+
+def parse_files_under_limit(request: HttpRequest) -> None:
+    """Read a form with files now, under MAX_UPLOAD_MB (FileTooLarge, 411 or 507 as ApiError):
+    for views that check CSRF themselves afterwards, since the CSRF middleware would parse the
+    body first with Django's unlimited handler (Django docs, "Modifying upload handlers on the
+    fly")."""
+    reject_oversized_content_length(request)
+    install_limited_handler(request)
+    request.POST  # noqa: B018 - parse now, under the limit

@@ -43,7 +43,7 @@ from uploads.forms import (
 )
 from uploads.models import Album, Upload
 from uploads.storage import upload_storage
-from uploads.uploadhandlers import install_limited_handler, reject_oversized_content_length
+from uploads.uploadhandlers import parse_files_under_limit
 
 FILES_URL = "uploads_dashboard:files"
 PAGE_SIZE = 50
@@ -253,9 +253,7 @@ def files(request: AuthenticatedHttpRequest) -> HttpResponse:
     """
     if request.method == "POST":
         try:
-            reject_oversized_content_length(request)
-            install_limited_handler(request)
-            request.POST  # noqa: B018 - parse now, under the limit
+            parse_files_under_limit(request)
         except ApiError as exc:
             messages.error(request, exc.message)
             return redirect(FILES_URL)
