@@ -230,3 +230,12 @@ def test_image_page_queries_are_bounded(client: Client, tagged, django_assert_ma
     # image + 2 prefetches + the category filter's look-up + 2 neighbours
     with django_assert_max_num_queries(6):
         client.get(f"/image/{tagged['old'].pk}/", {"category": str(maid.pk), "sort": "random"})
+
+
+def test_the_filter_form_carries_a_seed_only_when_there_is_one(client: Client) -> None:
+    """An empty hidden `seed` put `&seed=` in every filtered URL."""
+    assert 'name="seed"' not in client.get("/").content.decode()
+    assert (
+        'name="seed" value="42"'
+        in client.get("/", {"sort": "random", "seed": "42"}).content.decode()
+    )
