@@ -32,7 +32,7 @@ from accounts import bruteforce, ratelimit
 from accounts.authentication import filehost_token
 from accounts.models import Token, User
 from accounts.services import token_regenerate
-from nekosite.lib.errors import ApiError
+from nekosite.lib.errors import ApiError, error_response
 from nekosite.lib.openapi import HEADER_VALUE_PATTERN, NO_CONTROL_PATTERN, ErrorSerializer
 from nekosite.lib.slowbody import accepts_files
 from uploads import embeds, options, permissions, selectors, services
@@ -548,7 +548,7 @@ class OEmbedView(FileHostView):
             },
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         url = request.query_params.get("url", "")
         if not url:
             raise ApiError("The url parameter is required.", 400)
@@ -556,7 +556,11 @@ class OEmbedView(FileHostView):
             raise ApiError("The url parameter must not contain control characters.", 400)
         answer_format = request.query_params.get("format", "json")
         if answer_format == "xml":
-            raise ApiError("Only format=json is available.", 501)
+            answer = error_response(501, "Only format=json is available.")
+            # The answer the oEmbed spec asks for, not a server fault: Django would log every
+            # 5xx at ERROR (django.request), paging whoever watches the logs.
+            answer._has_been_logged = True  # type: ignore[attr-defined]
+            return answer
         if answer_format != "json":
             raise ApiError("format must be json.", 400)
         max_width = _positive_int(request, "maxwidth")

@@ -353,6 +353,18 @@ def test_oembed_errors_are_the_json_envelope(
         assert body["code"] == status and body["success"] is False and body["message"], params
 
 
+def test_oembed_xml_is_a_501_that_is_not_logged_as_a_server_error(
+    client: Client, owner_token: str, upload_file: Any, settings: Any, caplog: Any
+) -> None:
+    name = upload(upload_file, owner_token, png_bytes(), "cat.png")
+    with caplog.at_level("WARNING", logger="django.request"):
+        response = client.get(
+            "/api/oembed", {"url": f"{settings.SITE_URL}/e/{name}", "format": "xml"}
+        )
+    assert response.status_code == 501
+    assert [r for r in caplog.records if r.name == "django.request"] == []
+
+
 def test_oembed_of_an_unavailable_file_is_a_404(
     client: Client, owner_token: str, upload_file: Any, settings: Any
 ) -> None:
