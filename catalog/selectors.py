@@ -19,7 +19,7 @@ import random
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.core.cache import cache
@@ -31,6 +31,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Field,
     OuterRef,
     Prefetch,
     Q,
@@ -126,63 +127,80 @@ def images_public() -> QuerySet[Image]:
     return Image.objects.filter(PUBLIC)
 
 
-def _relations_sql(vendor: str) -> tuple[str, str]:
-    """SQL of two correlated subqueries: the categories (by name) and the characters (by name,
-    then id) of the image row of the outer query, each as a JSON array of objects in text.
+_ROW_SQL: dict[str, str] = {}
+
+
+def _row_sql(vendor: str) -> str:
+    """SQL of one JSON object (as text) per image row of the outer query: the image's
+    IMAGE_FIELDS, and "categories" (by name) and "characters" (by name, then id) as arrays of
+    objects, from two correlated subqueries. One column, so no per-column conversion.
 
     PostgreSQL aggregates in order (`json_agg(... ORDER BY ...)`). SQLite 3.40 has no ORDER BY
     inside an aggregate, but does not flatten an ordered subquery into an aggregate, so
     json_group_array reads it in order; the JSON subtype is lost at a subquery boundary, hence
     json() around each object again. Booleans and JSON columns are written as JSON values on
-    both (SQLite stores booleans as 0/1 and JSONField as text).
+    both (SQLite stores booleans as 0/1 and JSONField as text). Built from the models' names
+    only (nothing from a request), once per vendor.
     """
+    if vendor in _ROW_SQL:
+        return _ROW_SQL[vendor]
     q = connection.ops.quote_name
-    image = f"{q(Image._meta.db_table)}.{q('id')}"
+    postgres = vendor == "postgresql"
+
+    def obj(table: str, fields: Sequence[str], more: Sequence[str] = ()) -> str:
+        pairs = []
+        for name in fields:
+            column = f"{table}.{q(name)}"
+            if not postgres and name in ("nsfw", "original") and table == "o":
+                column = f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
+            elif not postgres and name == "original":
+                column = (
+                    f"json(CASE WHEN {column} IS NULL THEN 'null' "
+                    f"WHEN {column} THEN 'true' ELSE 'false' END)"
+                )
+            elif not postgres and name in ("ages", "occupations"):
+                column = f"json({column})"
+            pairs.append(f"'{name}', {column}")
+        return f"{'json_build_object' if postgres else 'json_object'}({', '.join([*pairs, *more])})"
+
+    image = q(Image._meta.db_table)
     relations = []
-    for link, model, target, fields in (
-        (_CategoryLink, Category, "category_id", CATEGORY_FIELDS),
-        (_CharacterLink, Character, "character_id", CHARACTER_FIELDS),
+    for key, link, model, target, fields in (
+        ("categories", _CategoryLink, Category, "category_id", CATEGORY_FIELDS),
+        ("characters", _CharacterLink, Character, "character_id", CHARACTER_FIELDS),
     ):
         joined = (
             f"FROM {q(link._meta.db_table)} l JOIN {q(model._meta.db_table)} o "
-            f"ON o.{q('id')} = l.{q(target)} WHERE l.{q('image_id')} = {image}"
+            f"ON o.{q('id')} = l.{q(target)} WHERE l.{q('image_id')} = {image}.{q('id')}"
         )
         order = f"o.{q('name')}, o.{q('id')}"
-        pairs = []
-        for field in fields:
-            column = f"o.{q(field)}"
-            if vendor == "sqlite" and field == "nsfw":
-                column = f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
-            elif vendor == "sqlite" and field in ("ages", "occupations"):
-                column = f"json({column})"
-            pairs.append(f"'{field}', {column}")
-        if vendor == "postgresql":
-            obj = f"json_build_object({', '.join(pairs)})"
-            relations.append(f"SELECT json_agg({obj} ORDER BY {order})::text {joined}")
-        else:
-            obj = f"json_object({', '.join(pairs)})"
-            relations.append(
-                # Names from the models only, nothing from a request.
-                f"SELECT json_group_array(json(x)) FROM (SELECT {obj} AS x {joined} "  # noqa: S608
-                f"ORDER BY {order})"
+        if postgres:
+            aggregate = (
+                f"(SELECT coalesce(json_agg({obj('o', fields)} ORDER BY {order}), '[]') {joined})"
             )
-    return relations[0], relations[1]
+        else:
+            aggregate = (
+                f"(SELECT json_group_array(json(x)) FROM (SELECT {obj('o', fields)} AS x "  # noqa: S608
+                f"{joined} ORDER BY {order}))"
+            )
+        relations.append(f"'{key}', {aggregate}")
+    row = obj(image, IMAGE_FIELDS, relations)
+    _ROW_SQL[vendor] = f"{row}::text" if postgres else row
+    return _ROW_SQL[vendor]
 
 
 def _when(text: str) -> datetime.datetime:
-    """A timestamp from the JSON of _relations_sql: PostgreSQL writes ISO 8601 with the
-    session's offset (UTC), SQLite the stored text, naive UTC."""
+    """A timestamp from the JSON of _row_sql: PostgreSQL writes ISO 8601 with the session's
+    offset (UTC), SQLite the stored text, naive UTC."""
     value = datetime.datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
 
-def _related(text: str | None, seen: dict[str, Row]) -> list[Row]:
-    """Rows of a JSON array from _relations_sql, in its order; an object met before on the
-    same page (categories repeat across images) is parsed once and shared."""
-    if not text:
-        return []  # json_agg over no rows is NULL
+def _related(objects: list[Row], seen: dict[str, Row]) -> list[Row]:
+    """Category or character rows from the JSON of _row_sql, in its order; an object met
+    before on the same page (categories repeat across images) is converted once and shared."""
     rows = []
-    for obj in orjson.loads(text):
+    for obj in objects:
         key = obj["id"]
         row = seen.get(key)
         if row is None:
@@ -193,66 +211,108 @@ def _related(text: str | None, seen: dict[str, Row]) -> list[Row]:
     return rows
 
 
-def image_rows(queryset: QuerySet[Image], **extra: Any) -> list[Row]:
-    """Evaluate an image queryset (already filtered, sliced, ordered) into rows with their
-    categories and characters, in ONE statement: the relations come as JSON from correlated
-    subqueries (_relations_sql), so no model instance is built and no second round trip made.
-    `extra` expressions become further keys of each row."""
-    categories, characters = _relations_sql(connection.vendor)  # no request data in them
-    found = queryset.values(
-        *IMAGE_FIELDS,
-        **extra,
-        categories_json=RawSQL(categories, (), output_field=TextField()),  # noqa: S611
-        characters_json=RawSQL(characters, (), output_field=TextField()),  # noqa: S611
-    )
+def _parsed(texts: Iterable[str]) -> list[Row]:
+    """Image rows from the JSON texts of _row_sql."""
     seen_categories: dict[str, Row] = {}
     seen_characters: dict[str, Row] = {}
     rows = []
-    for row in found:
-        row["categories"] = _related(row.pop("categories_json"), seen_categories)
-        row["characters"] = _related(row.pop("characters_json"), seen_characters)
+    for text in texts:
+        row = orjson.loads(text)
+        row["id"] = uuid.UUID(row["id"])
+        if row["artist_id"] is not None:
+            row["artist_id"] = uuid.UUID(row["artist_id"])
+        row["created_at"] = _when(row["created_at"])
+        row["categories"] = _related(row["categories"], seen_categories)
+        row["characters"] = _related(row["characters"], seen_characters)
         rows.append(row)
     return rows
 
 
-def _kept(
-    stamp: int | None, rows: list[Row], more: Mapping[Hashable, Any] | None = None
-) -> list[Row]:
-    """Keep fetched image rows (and the entries `more`) in the read cache; returns the rows'
-    read-only copies in the same order."""
-    entries: dict[Hashable, Any] = {("image", row["id"]): row for row in rows}
-    kept = _cache.put_many(stamp, {**entries, **(more or {})})
-    return [kept[("image", row["id"])] for row in rows]
+def _row_expression() -> RawSQL:
+    return RawSQL(_row_sql(connection.vendor), (), output_field=TextField())  # noqa: S611
 
 
-def images_by_id(ids: Sequence[uuid.UUID]) -> list[Row]:
+def image_rows(queryset: QuerySet[Image]) -> list[Row]:
+    """Evaluate an image queryset (already filtered, sliced, ordered) into rows with their
+    categories and characters in ONE statement, as JSON (_row_sql): no model instance is
+    built and no second round trip made."""
+    return _parsed(queryset.values_list(_row_expression(), flat=True))
+
+
+def _image_rows_numbered(queryset: QuerySet[Image], number: str) -> dict[int, Row]:
+    """{the value of the field `number`: row} of an image queryset, in one statement."""
+    found = list(queryset.values_list(_row_expression(), number))
+    rows = _parsed(text for text, _ in found)
+    return {value: row for (_, value), row in zip(found, rows, strict=True)}
+
+
+_STATEMENTS: dict[tuple[str, str, int], tuple[str, int]] = {}
+
+
+def _public_rows_where(field: str, values: Sequence[Any]) -> list[tuple[Any, Row]]:
+    """(stored value of `field`, image row) of the public images whose `field` ("id" or
+    "slot") is one of `values`, in any order: the reads a cold detail and a random draw make.
+    Their SQL is compiled by the ORM once per field and number of values, then reused with
+    new parameters, which saves the ORM's work (most of such a read's cost in Python)."""
+    key = (connection.vendor, field, len(values))
+    model_field = cast(Field, Image._meta.get_field(field))
+    if key not in _STATEMENTS:
+        stand_ins = [uuid.uuid4() if field == "id" else -1 - n for n in range(len(values))]
+        queryset = images_public().filter(**{f"{field}__in": stand_ins}).order_by()
+        sql, compiled = queryset.values_list(field, _row_expression()).query.sql_with_params()
+        head = len(compiled) - len(values)
+        prepared = [model_field.get_db_prep_value(value, connection) for value in stand_ins]
+        # The values are the last parameters, after the status: checked here, once.
+        if sorted(map(str, compiled[head:])) != sorted(map(str, prepared)):
+            raise AssertionError(f"unexpected SQL parameters for images by {field}")
+        _STATEMENTS[key] = (sql, head)
+    sql, head = _STATEMENTS[key]
+    params: list[Any] = [ModerationStatus.APPROVED.value] * head
+    params += [model_field.get_db_prep_value(value, connection) for value in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    rows = _parsed(text for _, text in found)
+    return [(value, row) for (value, _), row in zip(found, rows, strict=True)]
+
+
+def images_by_id(ids: Sequence[uuid.UUID], *, keep: bool = True) -> list[Row]:
     """The rows of these images in the order given (missing ones left out): from the read
-    cache, and one statement for those it lacks."""
+    cache, and one statement for those it lacks, which are kept in the cache unless `keep` is
+    false (images drawn at random: see image_random)."""
     stamp = _cache.stamp()
     found = _cache.get_many([("image", image_id) for image_id in ids])
     missing = [image_id for image_id in ids if ("image", image_id) not in found]
     if missing:
-        fetched = image_rows(images_public().filter(pk__in=missing).order_by())
-        kept = _kept(stamp, fetched)
-        found.update({("image", row["id"]): row for row in kept})
+        fetched: dict[Hashable, Row] = {
+            ("image", row["id"]): row for _, row in _public_rows_where("id", missing)
+        }
+        found.update(_cache.put_many(stamp, fetched) if keep else fetched)
     return [found[("image", image_id)] for image_id in ids if ("image", image_id) in found]
-
-
-def _image_page(key: tuple[Any, ...], page: Callable[[int | None], QuerySet[Image]]) -> list[Row]:
-    """A page of image rows: its ids and rows from the read cache when there, else ONE
-    statement (`page(stamp)`, sliced and ordered) whose ids and rows are kept."""
-    stamp = _cache.stamp()
-    ids = _cache.get(key)
-    if ids is not None:
-        return images_by_id(ids)
-    rows = image_rows(page(stamp))
-    return _kept(stamp, rows, {key: tuple(row["id"] for row in rows)})
 
 
 # The list's order, newest first (index image_public_list serves it on PostgreSQL and SQLite).
 LIST_ORDER = ("-created_at", "id")
 # Every LIST_ANCHOR_EVERY-th position of that order is remembered (see _list_page).
 LIST_ANCHOR_EVERY = 500
+
+
+def _image_page(key: tuple[Any, ...], page: Callable[[int | None], QuerySet[Image]]) -> list[Row]:
+    """A page of image rows in LIST_ORDER: its ids and rows from the read cache when there,
+    else ONE statement whose ids and rows are kept. `page(stamp)` is the page's queryset
+    (sliced, in LIST_ORDER); it picks the ids in a subquery, so that the rows' JSON is built
+    for the page only and not for every row OFFSET skips (PostgreSQL computes the select list
+    of skipped rows too)."""
+    stamp = _cache.stamp()
+    ids = _cache.get(key)
+    if ids is not None:
+        return images_by_id(ids)
+    rows = image_rows(Image.objects.filter(pk__in=page(stamp).values("pk")).order_by(*LIST_ORDER))
+    # Only the ids are kept now: most pages of a large catalog are read once (bots page at
+    # random), and copying 25 rows into the cache read-only costs about what their SQL does.
+    # A page asked for again gets its rows by id, and those are kept (images_by_id).
+    _cache.put(stamp, key, tuple(row["id"] for row in rows))
+    return rows
 
 
 def image_list(*, limit: int, offset: int = 0) -> list[Row]:
@@ -383,16 +443,17 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
     With several categories and the read cache on, the ids of all images having them all are
     read once (one query, rarest category's links filtered by the others) and kept until the
     catalog changes, if there are at most MATCHES_KEPT_MAX; a request is then an exact uniform
-    `random.sample` of them with no look-ups, and the rows come from images_by_id.
+    `random.sample` of them with no look-ups, and the rows come from the read cache or one
+    statement by id.
 
     Each round's look-up returns the drawn images' whole rows (image_rows: one statement with
     their categories and characters), so a cold draw is ONE round trip: the highest slot (or
     the categories' sizes) comes from the read cache, which reads it once per catalog version;
     with the cache off that is one more query. At most ROUNDS + 6 queries (data versions,
     size, matches, rounds, the last read and its rows, the rows of kept matches) whatever the
-    catalog size or limit; usually one round and nothing else.
+    catalog size or limit; usually one round and nothing else. Drawn rows are not added to
+    the read cache (see the end of this function).
     """
-    stamp = _cache.stamp()
     if category_ids:
         sizes = _cached(("category_sizes", frozenset(category_ids)), lambda: _sizes(category_ids))
         if len(sizes) < len(set(category_ids)) or any(top is None for top in sizes.values()):
@@ -425,10 +486,18 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
                 lambda: _matches(candidates().values_list("pk", flat=True)),
             )
             if matches is not False:
-                return images_by_id(random.sample(matches, min(limit, len(matches))))
+                drawn = random.sample(matches, min(limit, len(matches)))
+                return images_by_id(drawn, keep=False)
         # With other categories, rejections are expected (images lacking them): draw more.
         first = limit + 2 if not others else 4 * limit + 16
-        rows = _draw(candidates, "category_slots__slot", sizes[rarest] + 1, limit, first=first)
+        slot = "category_slots__slot"
+        rows = _draw(
+            lambda numbers: _image_rows_numbered(candidates(**{f"{slot}__in": numbers}), slot),
+            lambda: candidates().values_list(slot, flat=True),
+            sizes[rarest] + 1,
+            limit,
+            first=first,
+        )
     else:
         top = _cached(
             ("image_top_slot",),
@@ -437,12 +506,17 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
         if top is None:
             return []
 
-        def public(**slots: Any) -> QuerySet[Image]:
-            return images_public().filter(**slots).order_by()
-
         # Dense slots: few rejections, if any (holes, and submissions, which are not public).
-        rows = _draw(public, "slot", top + 1, limit, first=limit + 2)
-    return _kept(stamp, rows)
+        rows = _draw(
+            lambda numbers: dict(_public_rows_where("slot", numbers)),
+            lambda: images_public().order_by().values_list("slot", flat=True),
+            top + 1,
+            limit,
+            first=limit + 2,
+        )
+    # Drawn rows are not kept in the read cache: in a large catalog a drawn image is seldom
+    # asked for again, and copying rows into the cache (read-only) costs more than their SQL.
+    return rows
 
 
 # At most this many images having all of several requested categories are kept in the read
@@ -476,16 +550,16 @@ ROUNDS = 3
 
 
 def _draw(
-    candidates: Callable[..., QuerySet[Image]], slot: str, size: int, limit: int, *, first: int
+    fetch: Callable[[list[int]], dict[int, Row]],
+    numbers_all: Callable[[], Iterable[int]],
+    size: int,
+    limit: int,
+    *,
+    first: int,
 ) -> list[Row]:
     """The rows of the first `limit` candidates in the order of a uniformly random permutation
-    of the slot numbers 0..size-1 (see image_random). `candidates(**conditions)` are the
-    images that may be drawn, `slot` the field holding their number."""
-
-    def fetch(numbers: list[int]) -> dict[int, Row]:
-        rows = image_rows(candidates(**{f"{slot}__in": numbers}), drawn=F(slot))
-        return {row.pop("drawn"): row for row in rows}
-
+    of the slot numbers 0..size-1 (see image_random). `fetch(numbers)` gives {number: row} of
+    the candidates holding these numbers (one statement), `numbers_all()` every candidate's."""
     drawn: set[int] = set()
     found: list[Row] = []
     chunk = first
@@ -501,7 +575,7 @@ def _draw(
         chunk = max(2 * chunk, math.ceil(2 * (limit - len(found)) / rate) + 16)
     # Still short (a rare combination): every remaining match, shuffled, which continues the
     # uniformly random order of the numbers not drawn yet; then the rows of those we keep.
-    rest = [number for number in candidates().values_list(slot, flat=True) if number not in drawn]
+    rest = [number for number in numbers_all() if number not in drawn]
     random.shuffle(rest)
     rest = rest[: limit - len(found)]
     if rest:
