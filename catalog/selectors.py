@@ -151,9 +151,9 @@ def _row_sql(vendor: str) -> str:
         pairs = []
         for name in fields:
             column = f"{table}.{q(name)}"
-            if not postgres and name in ("nsfw", "original") and table == "o":
+            if not postgres and name == "nsfw" and table == "o":  # Category.nsfw, a boolean
                 column = f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
-            elif not postgres and name == "original":
+            elif not postgres and name == "original":  # Image.original, a nullable boolean
                 column = (
                     f"json(CASE WHEN {column} IS NULL THEN 'null' "
                     f"WHEN {column} THEN 'true' ELSE 'false' END)"
@@ -246,7 +246,9 @@ def _image_rows_numbered(queryset: QuerySet[Image], number: str) -> dict[int, Ro
     return {value: row for (_, value), row in zip(found, rows, strict=True)}
 
 
-_STATEMENTS: dict[tuple[str, str, int], tuple[str, int]] = {}
+_STATEMENTS: dict[tuple[str, str, int], tuple[str, tuple[Any, ...]]] = {}
+# Statements for more values than this (rare draws) are compiled each time, not kept.
+_STATEMENTS_KEPT_MAX_VALUES = 64
 
 
 def _public_rows_where(field: str, values: Sequence[Any]) -> list[tuple[Any, Row]]:
@@ -256,19 +258,21 @@ def _public_rows_where(field: str, values: Sequence[Any]) -> list[tuple[Any, Row
     new parameters, which saves the ORM's work (most of such a read's cost in Python)."""
     key = (connection.vendor, field, len(values))
     model_field = cast(Field, Image._meta.get_field(field))
-    if key not in _STATEMENTS:
+    statement = _STATEMENTS.get(key)
+    if statement is None:
         stand_ins = [uuid.uuid4() if field == "id" else -1 - n for n in range(len(values))]
         queryset = images_public().filter(**{f"{field}__in": stand_ins}).order_by()
         sql, compiled = queryset.values_list(field, _row_expression()).query.sql_with_params()
         head = len(compiled) - len(values)
         prepared = [model_field.get_db_prep_value(value, connection) for value in stand_ins]
-        # The values are the last parameters, after the status: checked here, once.
+        # The values are the last parameters (the status comes first): checked here, once.
         if sorted(map(str, compiled[head:])) != sorted(map(str, prepared)):
             raise AssertionError(f"unexpected SQL parameters for images by {field}")
-        _STATEMENTS[key] = (sql, head)
-    sql, head = _STATEMENTS[key]
-    params: list[Any] = [ModerationStatus.APPROVED.value] * head
-    params += [model_field.get_db_prep_value(value, connection) for value in values]
+        statement = (sql, tuple(compiled[:head]))
+        if len(values) <= _STATEMENTS_KEPT_MAX_VALUES:
+            _STATEMENTS[key] = statement
+    sql, head_params = statement
+    params = [*head_params, *(model_field.get_db_prep_value(value, connection) for value in values)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
