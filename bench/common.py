@@ -456,21 +456,27 @@ def wrk(
     threads: int = WRK_THREADS,
     warmup: bool = True,
     timeout_s: int = 30,
+    script: list[str] | None = None,
 ) -> dict[str, Any]:
-    """One wrk run (after a short warm-up with the same settings)."""
+    """One wrk run (after a short warm-up with the same settings). `script`: a wrk Lua script
+    and its arguments, for requests that vary (the URL then gives the server only)."""
     args = ["wrk", "--latency", "-t", str(threads), "-c", str(connections)]
     args += ["--timeout", f"{timeout_s}s", "-H", f"User-Agent: {USER_AGENT}"]
     for key, value in (headers or {}).items():
         args += ["-H", f"{key}: {value}"]
+    script_args: list[str] = []
+    if script:
+        args += ["-s", script[0]]
+        script_args = ["--", *script[1:]]
     if warmup:
         subprocess.run(
-            [*args, "-d", f"{WRK_WARMUP_SECONDS}s", url],
+            [*args, "-d", f"{WRK_WARMUP_SECONDS}s", url, *script_args],
             capture_output=True,
             timeout=WRK_WARMUP_SECONDS + 60,
         )
         drain(url)
     done = subprocess.run(
-        [*args, "-d", f"{seconds}s", url],
+        [*args, "-d", f"{seconds}s", url, *script_args],
         capture_output=True,
         text=True,
         timeout=seconds + 120,
@@ -509,6 +515,7 @@ def drain(url: str, timeout: float = 600) -> float:
 def wrk_interleaved(
     runs: dict[str, tuple[str, dict[str, str]]],
     *,
+    scripts: dict[str, list[str]] | None = None,
     reps: int = WRK_REPS,
     seconds: int | None = None,
     connections: int = WRK_CONNECTIONS,
@@ -519,13 +526,21 @@ def wrk_interleaved(
     The machine is shared: a burst of outside load lands on every URL of a round instead of on
     one of them, so ratios between the URLs stay meaningful. Per URL: `reps` runs of `seconds`
     (default WRK_SECONDS / reps, so the total matches one plain run), each after a warm-up.
+    `scripts` gives some of the keys a wrk Lua script (see `wrk`).
     """
     seconds = seconds or max(1, WRK_SECONDS // reps)
     collected: dict[str, list[dict[str, Any]]] = {key: [] for key in runs}
     for _ in range(reps):
         for key, (url, headers) in runs.items():
             collected[key].append(
-                wrk(url, headers, seconds=seconds, connections=connections, timeout_s=timeout_s)
+                wrk(
+                    url,
+                    headers,
+                    seconds=seconds,
+                    connections=connections,
+                    timeout_s=timeout_s,
+                    script=(scripts or {}).get(key),
+                )
             )
     merged = {}
     for key, results in collected.items():

@@ -29,6 +29,7 @@ ORDER = [
     "ratelimit_cost",
     "burst",
     "scale",
+    "coldpath",
     "uploads",
     "tus",
     "downloads",

@@ -172,6 +172,13 @@ class Image(models.Model):
                 condition=models.Q(status="pending_review"),
                 name="image_review_queue",
             ),
+            # The API's list in its order, public images only: pages and the list's anchors
+            # (catalog.selectors._list_page) walk it without visiting the table for the status.
+            models.Index(
+                fields=["-created_at", "id"],
+                condition=models.Q(status="approved"),
+                name="image_public_list",
+            ),
         ]
 
     def __str__(self) -> str:

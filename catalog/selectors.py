@@ -1,8 +1,9 @@
 """Reads of the catalog. Every function runs a fixed number of SQL queries, whatever the limit.
 
 Images come back as plain rows (dicts from `.values()`) with their categories and characters
-attached from ONE query each over the many-to-many through tables, instead of model instances and
-nested serializers: the catalog API is the hot path and this is several times cheaper.
+read in the SAME statement as JSON (image_rows), instead of model instances and nested
+serializers: the catalog API is the hot path, and a read that misses the cache (random images,
+ids spread over a large catalog) is then one round trip to the database.
 
 The API's reads also go through this worker's read cache (nekosite/lib/readcache.py): image rows
 by id, the ids of list pages and search pages are kept in memory until the catalog changes, so
@@ -18,10 +19,11 @@ import random
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import orjson
 from django.core.cache import cache
-from django.db import DataError
+from django.db import DataError, connection
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -29,15 +31,18 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Field,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat
+from django.db.models.expressions import RawSQL, Window
+from django.db.models.functions import Cast, Concat, Mod, RowNumber
 from django.utils import timezone
 
 from catalog import search as catalog_search
@@ -122,51 +127,116 @@ def images_public() -> QuerySet[Image]:
     return Image.objects.filter(PUBLIC)
 
 
-def _attach_relations(rows: list[Row]) -> list[Row]:
-    """Add "categories" and "characters" (lists of rows, by name) to each image row.
+_ROW_SQL: dict[str, str] = {}
 
-    Two queries for the whole page, none when the page is empty.
+
+def _row_sql(vendor: str) -> str:
+    """SQL of one JSON object (as text) per image row of the outer query: the image's
+    IMAGE_FIELDS, and "categories" (by name) and "characters" (by name, then id) as arrays of
+    objects, from two correlated subqueries. One column, so no per-column conversion.
+
+    PostgreSQL aggregates in order (`json_agg(... ORDER BY ...)`). SQLite 3.40 has no ORDER BY
+    inside an aggregate, but does not flatten an ordered subquery into an aggregate, so
+    json_group_array reads it in order; the JSON subtype is lost at a subquery boundary, hence
+    json() around each object again. Booleans and JSON columns are written as JSON values on
+    both (SQLite stores booleans as 0/1 and JSONField as text). Built from the models' names
+    only (nothing from a request), once per vendor.
     """
-    if not rows:
-        return rows
-    by_id: dict[uuid.UUID, Row] = {}
-    for row in rows:
-        row["categories"] = []
-        row["characters"] = []
-        by_id[row["id"]] = row
-    ids = list(by_id)
-    # One row per (image, category) with the category's fields; categories repeat across
-    # images, so build each category's dict once and share it.
-    category_cache: dict[uuid.UUID, Row] = {}
-    links: QuerySet[Any, Any] = (
-        _CategoryLink.objects.filter(image_id__in=ids)
-        .order_by("category__name")
-        .values_list("image_id", *(f"category__{field}" for field in CATEGORY_FIELDS))
-    )
-    for image_id, *values in links:
-        category = category_cache.get(values[0])
-        if category is None:
-            category = category_cache[values[0]] = dict(zip(CATEGORY_FIELDS, values, strict=True))
-        by_id[image_id]["categories"].append(category)
-    character_cache: dict[uuid.UUID, Row] = {}
-    links = (
-        _CharacterLink.objects.filter(image_id__in=ids)
-        .order_by("character__name")
-        .values_list("image_id", *(f"character__{field}" for field in CHARACTER_FIELDS))
-    )
-    for image_id, *values in links:
-        character = character_cache.get(values[0])
-        if character is None:
-            character = character_cache[values[0]] = dict(
-                zip(CHARACTER_FIELDS, values, strict=True)
+    if vendor in _ROW_SQL:
+        return _ROW_SQL[vendor]
+    q = connection.ops.quote_name
+    postgres = vendor == "postgresql"
+
+    def obj(table: str, fields: Sequence[str], more: Sequence[str] = ()) -> str:
+        pairs = []
+        for name in fields:
+            column = f"{table}.{q(name)}"
+            if not postgres and name == "nsfw" and table == "o":  # Category.nsfw, a boolean
+                column = f"json(CASE WHEN {column} THEN 'true' ELSE 'false' END)"
+            elif not postgres and name == "original":  # Image.original, a nullable boolean
+                column = (
+                    f"json(CASE WHEN {column} IS NULL THEN 'null' "
+                    f"WHEN {column} THEN 'true' ELSE 'false' END)"
+                )
+            elif not postgres and name in ("ages", "occupations"):
+                column = f"json({column})"
+            pairs.append(f"'{name}', {column}")
+        return f"{'json_build_object' if postgres else 'json_object'}({', '.join([*pairs, *more])})"
+
+    image = q(Image._meta.db_table)
+    relations = []
+    for key, link, model, target, fields in (
+        ("categories", _CategoryLink, Category, "category_id", CATEGORY_FIELDS),
+        ("characters", _CharacterLink, Character, "character_id", CHARACTER_FIELDS),
+    ):
+        joined = (
+            f"FROM {q(link._meta.db_table)} l JOIN {q(model._meta.db_table)} o "
+            f"ON o.{q('id')} = l.{q(target)} WHERE l.{q('image_id')} = {image}.{q('id')}"
+        )
+        order = f"o.{q('name')}, o.{q('id')}"
+        if postgres:
+            aggregate = (
+                f"(SELECT coalesce(json_agg({obj('o', fields)} ORDER BY {order}), '[]') {joined})"
             )
-        by_id[image_id]["characters"].append(character)
+        else:
+            aggregate = (
+                f"(SELECT json_group_array(json(x)) FROM (SELECT {obj('o', fields)} AS x "  # noqa: S608
+                f"{joined} ORDER BY {order}))"
+            )
+        relations.append(f"'{key}', {aggregate}")
+    row = obj(image, IMAGE_FIELDS, relations)
+    _ROW_SQL[vendor] = f"{row}::text" if postgres else row
+    return _ROW_SQL[vendor]
+
+
+def _when(text: str) -> datetime.datetime:
+    """A timestamp from the JSON of _row_sql: PostgreSQL writes ISO 8601 with the session's
+    offset (UTC), SQLite the stored text, naive UTC."""
+    value = datetime.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+
+
+def _related(objects: list[Row], seen: dict[str, Row]) -> list[Row]:
+    """Category or character rows from the JSON of _row_sql, in its order; an object met
+    before on the same page (categories repeat across images) is converted once and shared."""
+    rows = []
+    for obj in objects:
+        key = obj["id"]
+        row = seen.get(key)
+        if row is None:
+            obj["id"] = uuid.UUID(key)
+            obj["created_at"] = _when(obj["created_at"])
+            row = seen[key] = obj
+        rows.append(row)
     return rows
 
 
+def _parsed(texts: Iterable[str]) -> list[Row]:
+    """Image rows from the JSON texts of _row_sql."""
+    seen_categories: dict[str, Row] = {}
+    seen_characters: dict[str, Row] = {}
+    rows = []
+    for text in texts:
+        row = orjson.loads(text)
+        row["id"] = uuid.UUID(row["id"])
+        if row["artist_id"] is not None:
+            row["artist_id"] = uuid.UUID(row["artist_id"])
+        row["created_at"] = _when(row["created_at"])
+        row["categories"] = _related(row["categories"], seen_categories)
+        row["characters"] = _related(row["characters"], seen_characters)
+        rows.append(row)
+    return rows
+
+
+def _row_expression() -> RawSQL:
+    return RawSQL(_row_sql(connection.vendor), (), output_field=TextField())  # noqa: S611
+
+
 def image_rows(queryset: QuerySet[Image]) -> list[Row]:
-    """Evaluate an image queryset (already sliced/ordered) into rows with their relations."""
-    return _attach_relations(list(queryset.values(*IMAGE_FIELDS)))
+    """Evaluate an image queryset (already filtered, sliced, ordered) into rows with their
+    categories and characters in ONE statement, as JSON (_row_sql): no model instance is
+    built and no second round trip made."""
+    return _parsed(queryset.values_list(_row_expression(), flat=True))
 
 
 def image_fresh(*, image_id: uuid.UUID) -> Row | None:
@@ -176,32 +246,145 @@ def image_fresh(*, image_id: uuid.UUID) -> Row | None:
     return rows[0] if rows else None
 
 
-def images_by_id(ids: Sequence[uuid.UUID]) -> list[Row]:
+def _image_rows_numbered(queryset: QuerySet[Image], number: str) -> dict[int, Row]:
+    """{the value of the field `number`: row} of an image queryset, in one statement."""
+    found = list(queryset.values_list(_row_expression(), number))
+    rows = _parsed(text for text, _ in found)
+    return {value: row for (_, value), row in zip(found, rows, strict=True)}
+
+
+_STATEMENTS: dict[tuple[str, str, int], tuple[str, tuple[Any, ...]]] = {}
+# Statements for more values than this (rare draws) are compiled each time, not kept.
+_STATEMENTS_KEPT_MAX_VALUES = 64
+
+
+def _public_rows_where(field: str, values: Sequence[Any]) -> list[tuple[Any, Row]]:
+    """(stored value of `field`, image row) of the public images whose `field` ("id" or
+    "slot") is one of `values`, in any order: the reads a cold detail and a random draw make.
+    Their SQL is compiled by the ORM once per field and number of values, then reused with
+    new parameters, which saves the ORM's work (most of such a read's cost in Python)."""
+    key = (connection.vendor, field, len(values))
+    model_field = cast(Field, Image._meta.get_field(field))
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        stand_ins = [uuid.uuid4() if field == "id" else -1 - n for n in range(len(values))]
+        queryset = images_public().filter(**{f"{field}__in": stand_ins}).order_by()
+        sql, compiled = queryset.values_list(field, _row_expression()).query.sql_with_params()
+        head = len(compiled) - len(values)
+        prepared = [model_field.get_db_prep_value(value, connection) for value in stand_ins]
+        # The values are the last parameters (the status comes first): checked here, once.
+        if sorted(map(str, compiled[head:])) != sorted(map(str, prepared)):
+            raise AssertionError(f"unexpected SQL parameters for images by {field}")
+        statement = (sql, tuple(compiled[:head]))
+        if len(values) <= _STATEMENTS_KEPT_MAX_VALUES:
+            _STATEMENTS[key] = statement
+    sql, head_params = statement
+    params = [*head_params, *(model_field.get_db_prep_value(value, connection) for value in values)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    rows = _parsed(text for _, text in found)
+    return [(value, row) for (value, _), row in zip(found, rows, strict=True)]
+
+
+def images_by_id(ids: Sequence[uuid.UUID], *, keep: bool = True) -> list[Row]:
     """The rows of these images in the order given (missing ones left out): from the read
-    cache, and three queries for those it lacks."""
+    cache, and one statement for those it lacks, which are kept in the cache unless `keep` is
+    false (images drawn at random: see image_random)."""
     stamp = _cache.stamp()
     found = _cache.get_many([("image", image_id) for image_id in ids])
     missing = [image_id for image_id in ids if ("image", image_id) not in found]
     if missing:
         fetched: dict[Hashable, Row] = {
-            ("image", row["id"]): row
-            for row in image_rows(images_public().filter(pk__in=missing).order_by())
+            ("image", row["id"]): row for _, row in _public_rows_where("id", missing)
         }
-        found.update(_cache.put_many(stamp, fetched))
+        found.update(_cache.put_many(stamp, fetched) if keep else fetched)
     return [found[("image", image_id)] for image_id in ids if ("image", image_id) in found]
 
 
-def _ids(queryset: QuerySet[Image]) -> list[uuid.UUID]:
-    return list(queryset.values_list("id", flat=True))
+# The list's order, newest first (index image_public_list serves it on PostgreSQL and SQLite).
+LIST_ORDER = ("-created_at", "id")
+# Every LIST_ANCHOR_EVERY-th position of that order is remembered (see _list_page).
+LIST_ANCHOR_EVERY = 500
+
+
+def _image_page(key: tuple[Any, ...], page: Callable[[int | None], QuerySet[Image]]) -> list[Row]:
+    """A page of image rows in LIST_ORDER: its ids and rows from the read cache when there,
+    else ONE statement whose ids and rows are kept. `page(stamp)` is the page's queryset
+    (sliced, in LIST_ORDER); it picks the ids in a subquery, so that the rows' JSON is built
+    for the page only and not for every row OFFSET skips (PostgreSQL computes the select list
+    of skipped rows too)."""
+    stamp = _cache.stamp()
+    ids = _cache.get(key)
+    if ids is not None:
+        return images_by_id(ids)
+    rows = image_rows(Image.objects.filter(pk__in=page(stamp).values("pk")).order_by(*LIST_ORDER))
+    # Only the ids are kept now: most pages of a large catalog are read once (bots page at
+    # random), and copying 25 rows into the cache read-only costs about what their SQL does.
+    # A page asked for again gets its rows by id, and those are kept (images_by_id).
+    _cache.put(stamp, key, tuple(row["id"] for row in rows))
+    return rows
 
 
 def image_list(*, limit: int, offset: int = 0) -> list[Row]:
-    """Newest first (index on created_at)."""
-    ids = _cached(
-        ("image_list", limit, offset),
-        lambda: _ids(images_public().order_by("-created_at", "id")[offset : offset + limit]),
+    """Newest first; one statement for a page not in the read cache, whatever the offset."""
+    return _image_page(
+        ("image_list", limit, offset), lambda stamp: _list_page(stamp, limit, offset)
     )
-    return images_by_id(ids)
+
+
+ListKey = tuple[datetime.datetime, uuid.UUID]
+
+
+class _ListAnchors:
+    """This worker's list anchors with the read cache's stamp they were read under, in one
+    attribute so that threads swap them atomically."""
+
+    held: tuple[int | None, tuple[ListKey, ...]] = (None, ())
+
+
+def _list_page(stamp: int | None, limit: int, offset: int) -> QuerySet[Image]:
+    """The page at `offset` of the list: OFFSET counted from the nearest anchor at or before
+    it rather than from the start, so a deep page skips fewer than LIST_ANCHOR_EVERY index
+    entries instead of `offset` of them.
+
+    An anchor is the (created_at, id) sort key at a position that is a multiple of
+    LIST_ANCHOR_EVERY, all of them read in one scan of the list's index and kept until the
+    catalog changes, exactly as long as the read cache keeps pages (the cache's stamp tells);
+    the page is then a keyset query: rows at or after the anchor in list order. With the read
+    cache off (no stamp) there is nothing to keep anchors fresh by, and plain OFFSET serves.
+    """
+    ordered = images_public().order_by(*LIST_ORDER)
+    if stamp is None or offset < LIST_ANCHOR_EVERY:
+        return ordered[offset : offset + limit]
+    held_stamp, anchors = _ListAnchors.held
+    if held_stamp != stamp:
+        anchors = _list_anchor_keys()
+        _ListAnchors.held = (stamp, anchors)
+    number = offset // LIST_ANCHOR_EVERY
+    if number >= len(anchors):
+        return ordered.none()  # past the end
+    created_at, pk = anchors[number]
+    skip = offset - number * LIST_ANCHOR_EVERY
+    at_or_after = Q(created_at__lte=created_at) & (
+        Q(created_at__lt=created_at) | Q(created_at=created_at, id__gte=pk)
+    )
+    return ordered.filter(at_or_after)[skip : skip + limit]
+
+
+def _list_anchor_keys() -> tuple[ListKey, ...]:
+    """(created_at, id) at list positions 0, LIST_ANCHOR_EVERY, 2 * LIST_ANCHOR_EVERY, ...:
+    one query numbering the public images in list order (a walk of index image_public_list)."""
+    position = Window(RowNumber(), order_by=[F("created_at").desc(), F("id").asc()])
+    numbered = (
+        images_public()
+        .annotate(position=position)
+        .annotate(remainder=Mod(F("position") - 1, LIST_ANCHOR_EVERY))
+        .filter(remainder=0)
+        .order_by("position")
+        .values_list("created_at", "id")
+    )
+    return tuple(numbered)
 
 
 def image_get(*, image_id: uuid.UUID) -> Row | None:
@@ -271,40 +454,61 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
     With several categories and the read cache on, the ids of all images having them all are
     read once (one query, rarest category's links filtered by the others) and kept until the
     catalog changes, if there are at most MATCHES_KEPT_MAX; a request is then an exact uniform
-    `random.sample` of them with no look-ups. The draw yields image ids; their
-    rows come from the read cache (images_by_id). At most ROUNDS + 8 queries (data versions,
-    size, matches, rounds, the last read and its ids, images, categories, characters) whatever the
-    catalog size or limit; usually one round and nothing else once the rows are cached.
+    `random.sample` of them with no look-ups, and the rows come from the read cache or one
+    statement by id.
+
+    Each round's look-up returns the drawn images' whole rows (image_rows: one statement with
+    their categories and characters), so a cold draw is ONE round trip: the highest slot (or
+    the categories' sizes) comes from the read cache, which reads it once per catalog version;
+    with the cache off that is one more query. At most ROUNDS + 6 queries (data versions,
+    size, matches, rounds, the last read and its rows, the rows of kept matches) whatever the
+    catalog size or limit; usually one round and nothing else. Drawn rows are not added to
+    the read cache (see the end of this function).
     """
     if category_ids:
         sizes = _cached(("category_sizes", frozenset(category_ids)), lambda: _sizes(category_ids))
         if len(sizes) < len(set(category_ids)) or any(top is None for top in sizes.values()):
             return []  # a category without images (or gone): nothing has them all
         rarest = min(sizes, key=lambda pk: sizes[pk])
-        # A drawn slot whose image is not public (a submission) is rejected like a hole.
-        candidates = CategorySlot.objects.filter(
-            category_id=rarest, image__status=ModerationStatus.APPROVED
-        ).order_by()
-        for category_id in sizes:
-            if category_id != rarest:
+        others = [category_id for category_id in sizes if category_id != rarest]
+
+        def candidates(**slots: Any) -> QuerySet[Image]:
+            # The rarest category's numbering; a drawn slot whose image is not public (a
+            # submission) is rejected like a hole. One filter() call, so that the slot
+            # condition and the category are on the same CategorySlot row.
+            found = images_public().filter(category_slots__category_id=rarest, **slots)
+            for category_id in others:
                 # One EXISTS per other category: images having ALL the named categories.
-                candidates = candidates.filter(
+                found = found.filter(
                     Exists(
                         _CategoryLink.objects.filter(
-                            image_id=OuterRef("image_id"), category_id=category_id
+                            image_id=OuterRef("pk"), category_id=category_id
                         )
                     )
                 )
-        if len(sizes) > 1 and _cache.enabled():
+            return found.order_by()
+
+        if others and _cache.enabled():
             # Several categories: the images having all of them, read once per catalog
             # version and kept when they are few (the common case); then the draw is an exact
             # uniform sample in memory, with no look-ups at all.
-            matches = _cached(("category_matches", frozenset(sizes)), lambda: _matches(candidates))
+            matches = _cached(
+                ("category_matches", frozenset(sizes)),
+                lambda: _matches(candidates().values_list("pk", flat=True)),
+            )
             if matches is not False:
-                return images_by_id(random.sample(matches, min(limit, len(matches))))
+                drawn = random.sample(matches, min(limit, len(matches)))
+                return images_by_id(drawn, keep=False)
         # With other categories, rejections are expected (images lacking them): draw more.
-        first = limit + 2 if len(sizes) == 1 else 4 * limit + 16
-        ids = _draw(candidates, "image_id", sizes[rarest] + 1, limit, first=first)
+        first = limit + 2 if not others else 4 * limit + 16
+        slot = "category_slots__slot"
+        rows = _draw(
+            lambda numbers: _image_rows_numbered(candidates(**{f"{slot}__in": numbers}), slot),
+            lambda: candidates().values_list(slot, flat=True),
+            sizes[rarest] + 1,
+            limit,
+            first=first,
+        )
     else:
         top = _cached(
             ("image_top_slot",),
@@ -312,9 +516,18 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
         )
         if top is None:
             return []
+
         # Dense slots: few rejections, if any (holes, and submissions, which are not public).
-        ids = _draw(images_public().order_by(), "id", top + 1, limit, first=limit + 2)
-    return images_by_id(ids)
+        rows = _draw(
+            lambda numbers: dict(_public_rows_where("slot", numbers)),
+            lambda: images_public().order_by().values_list("slot", flat=True),
+            top + 1,
+            limit,
+            first=limit + 2,
+        )
+    # Drawn rows are not kept in the read cache: in a large catalog a drawn image is seldom
+    # asked for again, and copying rows into the cache (read-only) costs more than their SQL.
+    return rows
 
 
 # At most this many images having all of several requested categories are kept in the read
@@ -322,11 +535,10 @@ def image_random(*, limit: int, category_ids: Sequence[uuid.UUID] = ()) -> list[
 MATCHES_KEPT_MAX = 50_000
 
 
-def _matches(candidates: QuerySet) -> tuple[uuid.UUID, ...] | bool:
-    """The ids of every candidate (one query), or False when there are more than
-    MATCHES_KEPT_MAX of them."""
-    ids = tuple(candidates.values_list("image_id", flat=True)[: MATCHES_KEPT_MAX + 1])
-    return ids if len(ids) <= MATCHES_KEPT_MAX else False
+def _matches(ids: QuerySet[Any, uuid.UUID]) -> tuple[uuid.UUID, ...] | bool:
+    """These ids (one query), or False when there are more than MATCHES_KEPT_MAX of them."""
+    found = tuple(ids[: MATCHES_KEPT_MAX + 1])
+    return found if len(found) <= MATCHES_KEPT_MAX else False
 
 
 def _sizes(category_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int | None]:
@@ -349,20 +561,18 @@ ROUNDS = 3
 
 
 def _draw(
-    candidates: QuerySet, id_field: str, size: int, limit: int, *, first: int
-) -> list[uuid.UUID]:
-    """The image ids of the first `limit` candidates in the order of a uniformly random
-    permutation of the slot numbers 0..size-1 (see image_random). `candidates` have a `slot`
-    column and the image id in `id_field`; the rows come from the read cache afterwards."""
-
-    def fetch(numbers: list[int]) -> dict[int, uuid.UUID]:
-        return {
-            slot: image_id
-            for image_id, slot in candidates.filter(slot__in=numbers).values_list(id_field, "slot")
-        }
-
+    fetch: Callable[[list[int]], dict[int, Row]],
+    numbers_all: Callable[[], Iterable[int]],
+    size: int,
+    limit: int,
+    *,
+    first: int,
+) -> list[Row]:
+    """The rows of the first `limit` candidates in the order of a uniformly random permutation
+    of the slot numbers 0..size-1 (see image_random). `fetch(numbers)` gives {number: row} of
+    the candidates holding these numbers (one statement), `numbers_all()` every candidate's."""
     drawn: set[int] = set()
-    found: list[uuid.UUID] = []
+    found: list[Row] = []
     chunk = first
     for _ in range(ROUNDS):
         numbers = _permutation_next(size, drawn, chunk)
@@ -376,7 +586,7 @@ def _draw(
         chunk = max(2 * chunk, math.ceil(2 * (limit - len(found)) / rate) + 16)
     # Still short (a rare combination): every remaining match, shuffled, which continues the
     # uniformly random order of the numbers not drawn yet; then the rows of those we keep.
-    rest = [number for number in candidates.values_list("slot", flat=True) if number not in drawn]
+    rest = [number for number in numbers_all() if number not in drawn]
     random.shuffle(rest)
     rest = rest[: limit - len(found)]
     if rest:
@@ -410,15 +620,14 @@ def _permutation_next(size: int, drawn: set[int], count: int) -> list[int]:
 
 
 def artist_image_list(*, artist_id: uuid.UUID, limit: int, offset: int = 0) -> list[Row]:
-    ids = _cached(
+    return _image_page(
         ("artist_images", artist_id, limit, offset),
-        lambda: _ids(
+        lambda stamp: (
             images_public()
             .filter(artist_id=artist_id)
-            .order_by("-created_at", "id")[offset : offset + limit]
+            .order_by(*LIST_ORDER)[offset : offset + limit]
         ),
     )
-    return images_by_id(ids)
 
 
 # --- artists, characters, categories ------------------------------------------------------------

@@ -46,10 +46,14 @@ def test_image_list_queries_are_bounded(
     django_assert_max_num_queries,
     django_assert_num_queries,
 ) -> None:
-    # data versions, token, page ids, images, categories, characters
-    with django_assert_max_num_queries(6):
+    # data versions, token, the page with its categories and characters (one statement)
+    with django_assert_max_num_queries(3):
         data = assert_success(client.get(f"/api/v1/image?limit={limit}", **bearer(list_token)))
     assert len(data) == limit
+    # A page keeps its ids; asked again, its rows are read by id (one statement) and kept.
+    with django_assert_num_queries(1):
+        again = assert_success(client.get(f"/api/v1/image?limit={limit}", **bearer(list_token)))
+    assert again == data
     with django_assert_num_queries(0):
         again = assert_success(client.get(f"/api/v1/image?limit={limit}", **bearer(list_token)))
     assert again == data
@@ -59,18 +63,16 @@ def test_image_list_queries_are_bounded(
 def test_image_random_queries_are_bounded(
     client: Client, catalog: dict, limit: int, django_assert_max_num_queries
 ) -> None:
-    # Data versions, the names, the categories' sizes, one round of drawn slots (image ids),
-    # then the rows: images, categories, characters. More rounds only when draws are rejected
-    # (see catalog/tests/test_random_slots.py).
-    with django_assert_max_num_queries(7):
+    # Data versions, the names, the categories' sizes, one round of drawn slots that reads
+    # the rows too. More rounds only when draws are rejected (catalog/tests/test_random_slots.py).
+    with django_assert_max_num_queries(4):
         assert_success(client.get(f"/api/v1/image/random?limit={limit}&categories=cat0"))
-    # Highest slot, one round, rows not seen yet (three).
-    with django_assert_max_num_queries(5):
+    # Highest slot, one round.
+    with django_assert_max_num_queries(2):
         data = assert_success(client.get(f"/api/v1/image/random?limit={limit}"))
     assert len(data) == limit
-    # Warm: names and sizes are cached, rows seen before too: one round plus the rows of
-    # images not drawn before (none at limit=25, where every cat0 image was drawn).
-    with django_assert_max_num_queries(1 if limit == 25 else 4):
+    # Warm: names and sizes are cached: one round (catalog/tests/api/test_cold_reads.py).
+    with django_assert_max_num_queries(1):
         assert_success(client.get(f"/api/v1/image/random?limit={limit}&categories=cat0"))
 
 
@@ -83,10 +85,12 @@ def test_artist_images_queries_are_bounded(
     django_assert_num_queries,
 ) -> None:
     path = f"/api/v1/artist/{catalog['artist'].id}/images?limit={limit}"
-    # data versions, artist exists, page ids, images, categories, characters
-    with django_assert_max_num_queries(6):
+    # data versions, artist exists, the page with its relations (one statement)
+    with django_assert_max_num_queries(3):
         data = assert_success(client.get(path))
     assert len(data) == limit
+    with django_assert_num_queries(1):  # the page's rows by id, kept from now on
+        assert assert_success(client.get(path)) == data
     with django_assert_num_queries(0):
         assert assert_success(client.get(path)) == data
 
@@ -112,7 +116,7 @@ def test_detail_endpoints_run_few_queries(
     client: Client, catalog: dict, django_assert_max_num_queries, django_assert_num_queries
 ) -> None:
     image = catalog["images"][-1]
-    with django_assert_max_num_queries(4):  # data versions, image, categories, characters
+    with django_assert_max_num_queries(2):  # data versions, the image with its relations
         data = assert_success(client.get(f"/api/v1/image/{image.id}"))
     with django_assert_num_queries(0):
         assert assert_success(client.get(f"/api/v1/image/{image.id}")) == data
