@@ -33,6 +33,7 @@ ORDER = [
     "tus",
     "downloads",
     "phash",
+    "writers",
 ]
 START = "<!-- results:start (rewritten by make bench; do not edit by hand) -->"
 END = "<!-- results:end -->"
