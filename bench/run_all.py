@@ -34,6 +34,8 @@ ORDER = [
     "tus",
     "downloads",
     "phash",
+    "writers",
+    "traffic",
 ]
 START = "<!-- results:start (rewritten by make bench; do not edit by hand) -->"
 END = "<!-- results:end -->"

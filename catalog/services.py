@@ -6,8 +6,8 @@ stored file never outlives a failed ingest.
 Slots move with rows: Image.slot numbers the images 0..n-1 and CategorySlot numbers each
 category's images 0..n-1 (catalog.selectors.image_random draws those numbers). A new row takes
 the next number; a deleted one leaves a hole that the highest-numbered row fills, so the
-numbering stays dense. Numbering is serialised: an advisory lock for images and the category
-row's lock for a category on PostgreSQL (SQLite runs one writer at a time). Links between images
+numbering stays dense. Numbering is serialised: an advisory lock for images and one per
+category on PostgreSQL (SQLite runs one writer at a time). Links between images
 and categories are only ever written here, by _link and _unlink, which keep Image.categories
 and CategorySlot in step.
 """
@@ -121,11 +121,20 @@ def _lock_image_slots() -> None:
 
 
 def _lock_category_slots(category_ids: Iterable[uuid.UUID]) -> None:
-    """Until the transaction ends, no other writer numbers these categories' images."""
+    """Until the transaction ends, no other writer numbers these categories' images.
+
+    Advisory locks (IMAGE_SLOT_LOCK, the id's first 32 bits), not the category rows: an admin
+    editing a category's description does not wait for the images being linked to it, nor they
+    for the edit. Two categories whose ids start alike share a lock, which only queues them.
+    """
     ids = sorted(set(category_ids))  # one order everywhere: no deadlock between two writers
     if ids:
         versiontriggers.lock_family(connection, "catalog")
-        list(Category.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for pk in ids:
+                    key = int.from_bytes(pk.bytes[:4], "big", signed=True)
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [IMAGE_SLOT_LOCK, key])
 
 
 def _fill_holes(rows: QuerySet, holes: Iterable[int]) -> None:

@@ -6,18 +6,22 @@ from django.db import models
 
 
 class DataVersion(models.Model):
-    """A counter per family of tables, bumped by database triggers on every write to them.
+    """Counters per family of tables, bumped by database triggers on every write to them.
 
     Workers keep copies of hot rows in their own memory (nekosite/lib/readcache.py) and compare
-    these counters to know when their copies are out of date. The triggers (migration 0001)
-    fire for every write, whatever wrote it: the ORM, the admin, bulk operations or raw SQL.
+    the sum of a family's counters to know when their copies are out of date. The triggers
+    (nekosite/lib/versiontriggers.py) fire for every write, whatever wrote it: the ORM, the
+    admin, bulk operations or raw SQL. A family has one row per stripe so that concurrent
+    writers bump different rows instead of queueing behind one.
     """
 
-    name = models.CharField(primary_key=True, max_length=40)
+    pk = models.CompositePrimaryKey("name", "stripe")
+    name = models.CharField(max_length=40)
+    stripe = models.SmallIntegerField(default=0)
     version = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "data version"
 
     def __str__(self) -> str:
-        return f"{self.name} v{self.version}"
+        return f"{self.name}[{self.stripe}] v{self.version}"

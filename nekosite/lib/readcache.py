@@ -5,10 +5,11 @@ two or three PostgreSQL round trips per request, ten times the rest of the reque
 therefore keeps what it read in a `ReadCache` (a dict in its own memory, no network hop) per
 family of tables ("catalog", "tokens").
 
-Freshness comes from `nekosite.models.DataVersion`: database triggers bump a family's counter
-on every write to its tables, whoever writes (ORM, admin, bulk SQL, another server). A worker
-reads the counters (one tiny query) at most every `READ_CACHE_MS` milliseconds and empties a
-family's cache when its counter moved. So:
+Freshness comes from `nekosite.models.DataVersion`: database triggers bump a counter of the
+family on every write to its tables, whoever writes (ORM, admin, bulk SQL, another server). A
+worker reads the sum of each family's counters (one tiny query) at most every `READ_CACHE_MS`
+milliseconds and empties a family's cache when its sum moved. The sum grows with every commit
+and with nothing else (nekosite/lib/versiontriggers.py), so:
 
 - another process's write is seen within READ_CACHE_MS (default 1000 ms);
 - this process's own writes through the ORM are seen at once: model signals call
@@ -39,7 +40,8 @@ from django.db.models import Field, Model, signals
 
 from nekosite.lib.versiontriggers import IGNORED_COLUMNS
 
-_VERSIONS_SQL = "SELECT name, version FROM nekosite_dataversion"
+# A family has a counter row per writer stripe (versiontriggers.STRIPES): its version is the sum.
+_VERSIONS_SQL = "SELECT name, SUM(version) FROM nekosite_dataversion GROUP BY name"
 
 
 class ReadOnlyError(AttributeError):
@@ -93,7 +95,8 @@ def freeze(value: Any) -> Any:
 
 
 class _Versions:
-    """The DataVersion counters as this process last read them."""
+    """The families' versions (sums of their DataVersion counters) as this process last read
+    them."""
 
     def __init__(self) -> None:
         self.values: dict[str, int] = {}
@@ -104,7 +107,8 @@ class _Versions:
         if now - self.checked_at >= settings.READ_CACHE_MS / 1000:
             with connection.cursor() as cursor:
                 cursor.execute(_VERSIONS_SQL)
-                values = dict(cursor.fetchall())
+                # int(): PostgreSQL sums bigints as numeric.
+                values = {name: int(total) for name, total in cursor.fetchall()}
             # One assignment each: other threads see either the old or the new snapshot.
             self.values = values
             self.checked_at = now

@@ -1,11 +1,21 @@
 """The database triggers behind nekosite.models.DataVersion (used by nekosite's migrations).
 
-Every write to a watched table bumps its family's counter in `nekosite_dataversion`, so the
+Every write to a watched table bumps a counter of its family in `nekosite_dataversion`, so the
 read caches of every worker (nekosite/lib/readcache.py) learn of it, whoever wrote.
 
+Each family has up to STRIPES counter rows, and a writer bumps the one of its database session
+(`pg_backend_pid() % STRIPES`): concurrent writers update different rows, so none waits for
+another's commit (one row per family made every catalog write queue behind it). Readers sum a
+family's rows. The sum only grows, and a bump is visible exactly when its transaction commits:
+what a reader needs to know that something committed since it last looked. A sequence
+(`nextval`) or a timestamp would not do: a sequence moves before the commit, so a reader could
+notice it, read the rows as they were before the commit and keep them (nothing moves again
+afterwards), and `max(updated_at)` misses deletes and orders by transaction start, not commit.
+
 PostgreSQL: one statement-level trigger per table (a bulk INSERT of a million rows bumps once).
-SQLite: row-level triggers (SQLite has no statement-level ones). Both upsert the counter row, so
-they keep working after a test framework empties the table.
+SQLite: row-level triggers (SQLite has no statement-level ones) on stripe 0 (SQLite runs one
+writer at a time). Both upsert their counter row, so they keep working after a test framework
+empties the table.
 
 SQLite drops a table's triggers when a migration rebuilds the table (ALTER of a column), so a
 migration that does so must be followed by one that calls `install` again: it is idempotent.
@@ -47,12 +57,45 @@ IGNORED_COLUMNS: dict[str, frozenset[str]] = {
     "accounts_token": frozenset({"last_used_at"}),
 }
 
+# Counter rows per family on PostgreSQL. Two sessions share a row only when their backend pids
+# are equal modulo STRIPES (then they queue as all writers used to); a reader sums at most this
+# many rows per family.
+STRIPES = 64
+
+
+def _bump_sql(family: str, vendor: str, *, striped: bool = True) -> str:
+    """The upsert that bumps `family` (an SQL expression from this module: a quoted family
+    name from WATCHED, TG_ARGV[0] or a %s placeholder; never input).
+
+    `striped` is False only for migrations that ran before nekosite 0004, when the table had
+    one row per family: migrations call the current `install`, so it must fit their table.
+    """
+    if not striped:
+        return (
+            f"INSERT INTO nekosite_dataversion (name, version) VALUES ({family}, 1) "  # noqa: S608
+            "ON CONFLICT (name) DO UPDATE SET version = nekosite_dataversion.version + 1"
+        )
+    stripe = f"mod(pg_backend_pid(), {STRIPES})" if vendor == "postgresql" else "0"
+    return (
+        "INSERT INTO nekosite_dataversion (name, stripe, version) "  # noqa: S608
+        f"VALUES ({family}, {stripe}, 1) "
+        "ON CONFLICT (name, stripe) DO UPDATE SET version = nekosite_dataversion.version + 1"
+    )
+
+
+def _striped(apps: Any) -> bool:
+    try:
+        model = apps.get_model("nekosite", "DataVersion")
+    except LookupError:
+        return True
+    return any(field.name == "stripe" for field in model._meta.concrete_fields)
+
+
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION nekosite_bump_data_version() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO nekosite_dataversion (name, version) VALUES (TG_ARGV[0], 1)
-    ON CONFLICT (name) DO UPDATE SET version = nekosite_dataversion.version + 1;
+    {bump};
     RETURN NULL;
 END
 $$
@@ -106,8 +149,10 @@ def install(apps: Any, schema_editor: Any) -> None:
         # nekosite runs on these two only (README); refuse to migrate rather than leave the
         # read caches without their invalidation.
         raise ImproperlyConfigured(f"nekosite supports PostgreSQL and SQLite, not {vendor}.")
+    striped = _striped(apps)
     if vendor == "postgresql":
-        schema_editor.execute(_PG_FUNCTION)
+        bump = _bump_sql("TG_ARGV[0]", vendor, striped=striped)
+        schema_editor.execute(_PG_FUNCTION.format(bump=bump))
     update_columns = watched_update_columns(apps)
     for family, table in watched_tables(apps):
         _drop(schema_editor, table, vendor)
@@ -126,10 +171,9 @@ def install(apps: Any, schema_editor: Any) -> None:
         else:
             for event in _SQLITE_EVENTS:
                 schema_editor.execute(
-                    f"CREATE TRIGGER nekosite_version_{table}_{event} "  # noqa: S608
+                    f"CREATE TRIGGER nekosite_version_{table}_{event} "
                     f"AFTER {update if event == 'update' else event.upper()} ON {table} BEGIN "
-                    f"INSERT INTO nekosite_dataversion (name, version) VALUES ('{family}', 1) "
-                    "ON CONFLICT (name) DO UPDATE SET version = version + 1; END"
+                    f"{_bump_sql(repr(family), vendor, striped=striped)}; END"
                 )
 
 
@@ -169,19 +213,16 @@ def installed(connection: Any) -> set[str]:
 
 
 def lock_family(connection: Any, family: str) -> None:
-    """Take (and bump) `family`'s counter row now, at the start of a transaction that will write
-    several of its tables under other locks (catalog.services' slot numbering).
+    """Take (and bump) this session's counter row of `family` now, at the start of a transaction
+    that will write several of its tables under other locks (catalog.services' slot numbering).
 
     The triggers update that row after each statement, so a transaction holding row locks
-    would otherwise wait for it while another, holding the counter row, waits for those rows: a
-    deadlock PostgreSQL breaks by aborting one. Taken first, the counter row simply queues such
-    writers. SQLite runs one writer at a time and needs nothing.
+    would otherwise wait for it while another session on the same stripe, holding the counter
+    row, waits for those rows: a deadlock PostgreSQL breaks by aborting one. Taken first, the
+    row simply queues such writers. Sessions on other stripes never wait for it. SQLite runs
+    one writer at a time and needs nothing.
     """
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO nekosite_dataversion (name, version) VALUES (%s, 1) "
-            "ON CONFLICT (name) DO UPDATE SET version = nekosite_dataversion.version + 1",
-            [family],
-        )
+        cursor.execute(_bump_sql("%s", connection.vendor), [family])
