@@ -67,6 +67,7 @@ from bench.common import (
     target,
     wait_http,
 )
+from tests.deploynginx import deploy_nginx_conf
 
 NAME = "traffic"
 DB = "nekosite_bench_traffic_main"
@@ -91,52 +92,9 @@ SEARCHES = [
     "/api/v1/character?search=%25f1%25",
 ]
 USER_AGENT = "bench-bot/1.0"
-DEPLOY_NGINX = ROOT / "deploy" / "nginx" / "nekosite.conf"
-NGINX_MAIN = """
-user root;
-worker_processes 2;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-{site}
-}}
-"""
 
 
 # --- the stack -------------------------------------------------------------------------------
-
-
-def _replace(text: str, old: str, new: str, pattern: bool = False) -> str:
-    changed = re.sub(old, new, text, flags=re.DOTALL) if pattern else text.replace(old, new)
-    assert changed != text, f"deploy/nginx/nekosite.conf no longer contains {old!r}"
-    return changed
-
-
-def deploy_site(*, port: int, app_ports: list[int], var: Path) -> str:
-    """deploy/nginx/nekosite.conf on http://127.0.0.1:port (loopback, no TLS), upstream the
-    given app servers: the edits tests/integration/conftest.py makes, nothing else."""
-    site = DEPLOY_NGINX.read_text()
-    site = _replace(site, r"server \{\s*listen 80;.*?\n\}\n", "", pattern=True)
-    site = _replace(site, "listen 443 ssl;", f"listen 127.0.0.1:{port};")
-    site = _replace(site, r"\n\s*http2 on;", "", pattern=True)
-    site = _replace(site, r"\n\s*ssl_certificate(_key)? [^\n]*", "", pattern=True)
-    site = _replace(site, "i.example.org", "localhost")
-    site = _replace(site, "example.org", "127.0.0.1")
-    site = _replace(site, "/srv/nekosite/var", str(var))
-    return _replace(
-        site,
-        r"(\n\s*server 127\.0\.0\.1:\d+ [^\n]*)+",
-        "".join(f"\n    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in app_ports),
-        pattern=True,
-    )
 
 
 class DeployNginx:
@@ -155,9 +113,17 @@ class DeployNginx:
     def __enter__(self) -> DeployNginx:
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.prefix / sub).mkdir(parents=True, exist_ok=True)
-        site = deploy_site(port=self.port, app_ports=self.app_ports, var=self.var)
         conf = self.prefix / "nginx.conf"
-        conf.write_text(NGINX_MAIN.format(prefix=self.prefix, site=site))
+        conf.write_text(
+            deploy_nginx_conf(
+                port=self.port,
+                app_ports=self.app_ports,
+                var=self.var,
+                prefix=self.prefix,
+                workers=2,
+                connections=1024,
+            )
+        )
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         self.proc = subprocess.Popen(
             [binary, "-c", str(conf), "-p", str(self.prefix), "-g", "daemon off;"]

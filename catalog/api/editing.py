@@ -91,7 +91,7 @@ def _image(object_id: str) -> Image:
     """Any image, whatever its status: staff edit submissions too."""
     image = Image.objects.filter(pk=inputs.object_id(object_id)).first()
     if image is None:
-        raise ApiError("Could not find image with the provided ID.", 404)
+        raise ApiError(inputs.IMAGE_NOT_FOUND_MESSAGE, 404)
     return image
 
 
@@ -222,7 +222,7 @@ def image_patch_schema() -> dict[str, Any]:
         "summary": "Change an image (staff): omitted keys stay, null clears",
         "parameters": [schema.object_id("The ID of the image to change.")],
         "request": writes.ImagePatchSerializer,
-        "responses": _write_errors(IMAGE_WRITTEN, "Could not find image with the provided ID."),
+        "responses": _write_errors(IMAGE_WRITTEN, inputs.IMAGE_NOT_FOUND_MESSAGE),
     }
 
 
@@ -232,7 +232,7 @@ def image_delete_schema() -> dict[str, Any]:
         "summary": "Delete an image and its files (staff)",
         "parameters": [schema.object_id("The ID of the image to delete.")],
         "request": None,
-        "responses": _delete_errors("Could not find image with the provided ID."),
+        "responses": _delete_errors(inputs.IMAGE_NOT_FOUND_MESSAGE),
     }
 
 

@@ -33,6 +33,7 @@ EXPIRY_MESSAGE = "The provided custom expiry time is not a number greater than 3
 CATEGORIES_MESSAGE = "One or more categories selected do not exist."
 TOO_MANY_CATEGORIES_MESSAGE = "No more than 10 categories can be selected at once."
 ID_MESSAGE = "The provided ID is not a valid UUID."
+IMAGE_NOT_FOUND_MESSAGE = "Could not find image with the provided ID."
 SEARCH_TOO_LONG_MESSAGE = catalog_search.TOO_LONG_MESSAGE
 NO_TOKEN_MESSAGE = "You have not provided a token."  # noqa: S105 (a sentence)
 TOKEN_NOT_VALID_MESSAGE = "The token provided is not a valid token."  # noqa: S105

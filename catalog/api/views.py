@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -49,7 +48,7 @@ ENDPOINTS = [
     "/category",
     "/category/{id}",
 ]
-IMAGE_NOT_FOUND_MESSAGE = "Could not find image with the provided ID."
+IMAGE_NOT_FOUND_MESSAGE = inputs.IMAGE_NOT_FOUND_MESSAGE
 ARTIST_NOT_FOUND_MESSAGE = "Could not find an artist with the provided ID."
 CHARACTER_NOT_FOUND_MESSAGE = "Could not find a character with the provided ID."
 CATEGORY_NOT_FOUND_MESSAGE = "Could not find a category with the provided ID."
@@ -59,9 +58,7 @@ def ok(data: Any) -> HttpResponse:
     """The success envelope, serialised here with orjson: a plain HttpResponse skips DRF's
     template-response and renderer machinery, which costs more than the catalog read itself
     once rows come from the read cache."""
-    return HttpResponse(
-        orjson.dumps({"success": True, "data": data}), content_type=OrjsonRenderer.media_type
-    )
+    return editing.answer(data)
 
 
 class CatalogView(APIView):

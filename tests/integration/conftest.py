@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -26,6 +25,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.deploynginx import deploy_nginx_conf
 from tests.realserver import RealServer, clean_environment, wait_until_up
 from tests.servers import free_port
 
@@ -198,53 +198,6 @@ def stack_factory(
 
 
 # --- The deploy/ stack as shipped, for the browser journeys -------------------------------------
-DEPLOY_NGINX = ROOT / "deploy" / "nginx" / "nekosite.conf"
-NGINX_MAIN = """
-user root;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-{site}
-}}
-"""
-
-
-def _replace(text: str, old: str, new: str, pattern: bool = False) -> str:
-    """Replace, and fail loudly when deploy/nginx/nekosite.conf no longer has what we edit."""
-    changed = re.sub(old, new, text, flags=re.DOTALL) if pattern else text.replace(old, new)
-    assert changed != text, f"deploy/nginx/nekosite.conf no longer contains {old!r}"
-    return changed
-
-
-def deploy_nginx_conf(*, port: int, app_ports: list[int], var: Path, prefix: Path) -> str:
-    """deploy/nginx/nekosite.conf on loopback, without TLS: the site on http://127.0.0.1:port and
-    the user-content origin on http://localhost:port (another origin, as i.example.org is)."""
-    site = DEPLOY_NGINX.read_text()
-    site = _replace(site, r"server \{\s*listen 80;.*?\n\}\n", "", pattern=True)
-    site = _replace(site, "listen 443 ssl;", f"listen 127.0.0.1:{port};")
-    site = _replace(site, r"\n\s*http2 on;", "", pattern=True)
-    site = _replace(site, r"\n\s*ssl_certificate(_key)? [^\n]*", "", pattern=True)
-    site = _replace(site, "i.example.org", "localhost")
-    site = _replace(site, "example.org", "127.0.0.1")
-    site = _replace(site, "/srv/nekosite/var", str(var))
-    site = _replace(
-        site,
-        r"(\n\s*server 127\.0\.0\.1:\d+ [^\n]*)+",
-        "".join(f"\n    server 127.0.0.1:{p} max_fails=3 fail_timeout=10s;" for p in app_ports),
-        pattern=True,
-    )
-    return NGINX_MAIN.format(prefix=prefix, site=site)
-
-
 WORKER_UNIT = ROOT / "deploy" / "systemd" / "nekosite-worker@.service"
 UNIT_PYTHON = "/srv/nekosite/.venv/bin/python"
 
